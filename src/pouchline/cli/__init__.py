@@ -1,0 +1,83 @@
+"""The ``pouchline`` command line: argument parsing and printing only.
+
+Each subcommand lives in its own module in this package and exposes
+``register(subparsers) -> None``, which adds its parser and sets ``func`` (a callable taking the
+parsed ``argparse.Namespace`` and returning an exit code). Modules are discovered, so adding a
+command never means editing this file.
+
+Exit codes: 0 success, 2 bad input (an :class:`~pouchline.errors.InputError` or a usage error),
+1 an unexpected internal failure (reported in one line, never a traceback, unless
+``POUCHLINE_DEBUG=1``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import pkgutil
+import sys
+from typing import Sequence
+
+from pouchline import __version__
+from pouchline.errors import InputError
+
+EXIT_OK = 0
+EXIT_INTERNAL = 1
+EXIT_INPUT = 2
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # argparse exits 2 on usage errors already
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_INPUT, f"{self.prog}: error: {message}\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="pouchline",
+        description="Plan the InSnBi || Li6PS5Cl || LiCoO2 all-solid-state pouch cell from lab to factory.",
+    )
+    parser.add_argument("--version", action="version", version=f"pouchline {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    sub.required = True
+    pkg_path = os.path.dirname(__file__)
+    for info in sorted(pkgutil.iter_modules([pkg_path]), key=lambda m: m.name):
+        if info.name.startswith("_"):
+            continue
+        module = importlib.import_module(f"{__name__}.{info.name}")
+        register = getattr(module, "register", None)
+        if register is not None:
+            register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except InputError as exc:
+        print(f"error: {exc}", file=sys.stderr) if len(exc.problems) <= 1 else print(
+            "error: the input has these problems:\n" + "\n".join(f"  - {p}" for p in exc.problems),
+            file=sys.stderr,
+        )
+        return EXIT_INPUT
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return EXIT_OK
+    except Exception as exc:  # an internal bug: one line, not a traceback
+        if os.environ.get("POUCHLINE_DEBUG"):
+            raise
+        print(
+            f"internal error: {type(exc).__name__}: {exc} "
+            "(this is a pouchline bug; rerun with POUCHLINE_DEBUG=1 for a traceback)",
+            file=sys.stderr,
+        )
+        return EXIT_INTERNAL
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

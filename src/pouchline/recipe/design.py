@@ -1,0 +1,190 @@
+"""The cell design: the single-layer data of the paper's cell, as a recipe section.
+
+These are the inputs of :mod:`pouchline.cell`; they are parameters with units and sources like
+the process steps. The paper's figures are in ``shared/reference/process-data.md`` A4-A6.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from pouchline.recipe.conversions import parts_to_mass_fractions
+from pouchline.recipe.params import P, Param, check_source
+
+Slug = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Conditions(_Model):
+    """The conditions every capacity and voltage of the design refers to."""
+
+    temperature_C: P("C")
+    stack_pressure_MPa: P("MPa", gt=0)
+    reference_c_rate: P("C_rate", gt=0)
+    one_c_mAh_g: P("mAh_g", gt=0) = Field(description="C-rate convention: 1 C in mAh per g of active")
+
+
+class CompositeComponent(_Model):
+    material: Slug
+    parts: float = Field(gt=0, description="parts by mass")
+
+
+class CathodeDesign(_Model):
+    """The cathode composite sheet."""
+
+    active_material: Slug
+    composition: list[CompositeComponent] = Field(min_length=1)
+    composition_basis: str = Field(description="how the parts are read (e.g. normalised by their sum)")
+    active_loading_mg_cm2: P("mg_cm2", gt=0)
+    areal_capacity_mAh_cm2: P("mAh_cm2", gt=0) = Field(description="discharge capacity at the reference C-rate")
+    first_charge_capacity_mAh_g: P("mAh_g", gt=0) = Field(description="first-charge capacity per g of active")
+    porosity_frac: P("frac", ge=0, lt=1)
+    thickness_um: P("um", gt=0) | None = Field(default=None, description="measured thickness; wins over porosity")
+
+    @model_validator(mode="after")
+    def _active_in_composition(self) -> "CathodeDesign":
+        ids = [c.material for c in self.composition]
+        if self.active_material not in ids:
+            raise ValueError(f"active_material {self.active_material!r} is not in the composition {ids}")
+        if len(set(ids)) != len(ids):
+            raise ValueError(f"composition lists a material twice: {ids}")
+        return self
+
+    @property
+    def mass_fractions(self) -> dict[str, float]:
+        """Mass fraction of each component (parts normalised by their sum)."""
+        return parts_to_mass_fractions({c.material: c.parts for c in self.composition})
+
+    @property
+    def specific_capacity_mAh_g(self) -> float:
+        """Discharge capacity at the reference rate per g of active (3.46 / 21.0 = 164.8 mAh/g)."""
+        return self.areal_capacity_mAh_cm2.target / self.active_loading_mg_cm2.target * 1000.0
+
+
+class ElectrolyteFilmDesign(_Model):
+    """The free-standing PTFE-bonded Li6PS5Cl film between the electrodes."""
+
+    electrolyte: Slug
+    binder: Slug
+    binder_frac: P("frac", gt=0, lt=0.2)
+    thickness_um: P("um", gt=0)
+    density_g_cm3: P("g_cm3", gt=0) = Field(description="effective (porous) film density")
+
+    @property
+    def loading_mg_cm2(self) -> float:
+        return self.thickness_um.target * self.density_g_cm3.target * 0.1
+
+
+class AnodeDesign(_Model):
+    """The InSnBi alloy foil cast on Cu."""
+
+    alloy: Slug
+    np_ratio: P("ratio", gt=0)
+    np_basis: Literal["first_charge", "reference_discharge"] = Field(
+        description="which cathode capacity the N/P ratio divides by"
+    )
+    specific_capacity_mAh_g: P("mAh_g", gt=0) | None = Field(
+        default=None, description="measured or stated; None computes it from the alloy's end phases"
+    )
+    density_g_cm3: P("g_cm3", gt=0) | None = Field(default=None, description="None takes the library's")
+    volume_expansion_ratio: P("ratio", ge=1) = Field(description="lithiated / pristine volume")
+    cast_sides: Literal[1, 2] = Field(default=1, description="alloy cast on one or both sides of the Cu foil")
+
+
+class CurrentCollector(_Model):
+    material: Slug
+    thickness_um: P("um", gt=0)
+
+
+class RatePoint(_Model):
+    c_rate: float = Field(gt=0, description="charge rate, C (1 C per the conditions' convention)")
+    retention_frac: float = Field(gt=0, le=1.0, description="capacity retained vs the reference rate")
+    charge_min: float | None = Field(default=None, gt=0, description="measured charge time, min")
+
+
+class RateCapability(_Model):
+    protocol: str
+    source: str
+    points: list[RatePoint] = Field(min_length=1)
+
+    @field_validator("source")
+    @classmethod
+    def _tagged(cls, v: str) -> str:
+        return check_source(v) or v
+
+    @model_validator(mode="after")
+    def _sorted(self) -> "RateCapability":
+        rates = [p.c_rate for p in self.points]
+        if rates != sorted(rates) or len(set(rates)) != len(rates):
+            raise ValueError(f"points must be in increasing, distinct c_rate order, got {rates}")
+        return self
+
+
+class PackagingDesign(_Model):
+    """Electrode size, pouch, tabs and margins of one pouch cell."""
+
+    electrode_length_mm: P("mm", gt=0)
+    electrode_width_mm: P("mm", gt=0)
+    anode_overhang_mm: P("mm", ge=0)
+    pouch_material: Slug
+    seal_margin_mm: P("mm", gt=0)
+    tab_margin_mm: P("mm", gt=0) = Field(description="extra length on the tab side for tabs and their seal")
+    positive_tab: Slug
+    negative_tab: Slug
+    anode_collector: CurrentCollector
+    cathode_collector: CurrentCollector | None = Field(
+        default=None, description="None: free-standing cathode sheet as in the paper"
+    )
+    max_thickness_mm: P("mm", gt=0) = Field(description="the thickest cell the line can stack and seal")
+
+    @property
+    def electrode_area_cm2(self) -> float:
+        return self.electrode_length_mm.target * self.electrode_width_mm.target / 100.0
+
+
+class FixtureDesign(_Model):
+    """Steel end plates and bolts holding the stack pressure (Roark's Formulas, 8th ed.)."""
+
+    plate_material: Slug
+    youngs_modulus_GPa: P("GPa", gt=0)
+    allowable_stress_MPa: P("MPa", gt=0)
+    max_deflection_um: P("um", gt=0)
+    plate_flange_mm: P("mm", ge=0) = Field(description="plate extends this far beyond the cell for the bolts")
+    bolt_proof_load_kN: P("kN", gt=0)
+    bolt_utilisation_frac: P("frac", gt=0, le=1)
+    bolt_mass_g: P("g", gt=0)
+
+
+class CellDesign(_Model):
+    """Everything needed to size the paper's cell from its single layer."""
+
+    conditions: Conditions
+    cathode: CathodeDesign
+    electrolyte_film: ElectrolyteFilmDesign
+    anode: AnodeDesign
+    average_voltage_V: P("V", gt=0)
+    rate_capability: RateCapability
+    packaging: PackagingDesign
+    fixture: FixtureDesign
+
+    def materials(self) -> set[str]:
+        """Every material id the design refers to."""
+        ids = {c.material for c in self.cathode.composition}
+        ids |= {self.electrolyte_film.electrolyte, self.electrolyte_film.binder, self.anode.alloy}
+        pk = self.packaging
+        ids |= {pk.pouch_material, pk.positive_tab, pk.negative_tab, pk.anode_collector.material}
+        if pk.cathode_collector:
+            ids.add(pk.cathode_collector.material)
+        ids.add(self.fixture.plate_material)
+        return ids
+
+
+__all__ = [
+    "AnodeDesign", "CathodeDesign", "CellDesign", "CompositeComponent", "Conditions", "CurrentCollector",
+    "ElectrolyteFilmDesign", "FixtureDesign", "PackagingDesign", "Param", "RateCapability", "RatePoint",
+]

@@ -1,0 +1,181 @@
+"""The recipe document: a revisioned master recipe (ISA-88) of the cell and its process.
+
+A recipe has a header (id, revision, status, author, date), the atmospheres its steps run in,
+safety notes, the cell design and the ordered process steps. Its content hash covers everything
+technical (design, steps, atmospheres, safety notes) and none of the document metadata, so a
+re-approval does not change it and any change of a number does.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from pouchline.recipe.design import CellDesign
+from pouchline.recipe.params import check_source
+from pouchline.recipe.steps import Step
+
+Slug = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)]
+
+#: Fields that describe the document rather than the cell or process; not hashed.
+METADATA_FIELDS = frozenset({"id", "revision", "status", "author", "date", "title", "description",
+                             "content_hash", "materials_library", "schema_version"})
+
+
+class Atmosphere(BaseModel):
+    """Where a step runs: open air, an Ar glovebox with O2/H2O limits, or a dry room."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: Slug
+    kind: Literal["air", "argon_glovebox", "dry_room"]
+    o2_ppm_max: float | None = Field(default=None, ge=0)
+    h2o_ppm_max: float | None = Field(default=None, ge=0)
+    dew_point_C_max: float | None = Field(default=None, le=0)
+    source: str | None = None
+
+    _src = field_validator("source")(classmethod(lambda cls, v: check_source(v)))
+
+    @model_validator(mode="after")
+    def _limits(self) -> "Atmosphere":
+        if self.kind == "argon_glovebox" and (self.o2_ppm_max is None or self.h2o_ppm_max is None):
+            raise ValueError("an argon_glovebox needs o2_ppm_max and h2o_ppm_max")
+        if self.kind == "dry_room" and self.dew_point_C_max is None:
+            raise ValueError("a dry_room needs dew_point_C_max")
+        return self
+
+    def describe(self) -> str:
+        if self.kind == "air":
+            return "air"
+        if self.kind == "argon_glovebox":
+            return f"Ar glovebox (O2 < {self.o2_ppm_max:g} ppm, H2O < {self.h2o_ppm_max:g} ppm)"
+        return f"dry room (dew point <= {self.dew_point_C_max:g} °C)"
+
+    @property
+    def protects_sulfides(self) -> bool:
+        """Ar with H2O <= 1 ppm, or a dry room at <= -40 °C dew point (process-data.md B8)."""
+        if self.kind == "argon_glovebox":
+            return (self.h2o_ppm_max or 0) <= 1.0
+        if self.kind == "dry_room":
+            return (self.dew_point_C_max or 0) <= -40.0
+        return False
+
+
+class SafetyNote(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: Slug
+    title: str
+    text: str
+    source: str | None = None
+
+    _src = field_validator("source")(classmethod(lambda cls, v: check_source(v)))
+
+
+class Recipe(BaseModel):
+    """A master recipe of the cell and its process."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    schema_version: Literal[1] = 1
+    id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$", max_length=64)
+    revision: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9.-]*$", max_length=16)
+    status: Literal["draft", "review", "approved", "obsolete"]
+    author: str = Field(min_length=1, max_length=200)
+    date: dt.date
+    title: str = Field(min_length=1, max_length=300)
+    description: str = ""
+    materials_library: str = Field(default="materials.yaml", description="path relative to the recipe file")
+    content_hash: str | None = Field(default=None, description="sha256 of the technical content, as stored")
+    atmospheres: list[Atmosphere] = Field(min_length=1)
+    safety_notes: list[SafetyNote] = Field(default_factory=list)
+    cell: CellDesign
+    steps: list[Step] = Field(min_length=1)
+
+    @field_validator("revision", mode="before")
+    @classmethod
+    def _revision_text(cls, v: Any) -> Any:
+        if isinstance(v, (int, float)) and not isinstance(v, bool):
+            raise ValueError(
+                f"{v!r} was read as a number; quote the revision in YAML (revision: \"{v}\") so "
+                "that '010' or '1.10' keep their meaning"
+            )
+        return v
+
+    @model_validator(mode="after")
+    def _references(self) -> "Recipe":
+        problems: list[str] = []
+        step_ids = [s.id for s in self.steps]
+        dupes = sorted({i for i in step_ids if step_ids.count(i) > 1})
+        if dupes:
+            problems.append(f"steps: step ids must be unique, repeated: {dupes}")
+        atm = {a.id for a in self.atmospheres}
+        notes = {n.id for n in self.safety_notes}
+        for s in self.steps:
+            if s.atmosphere not in atm:
+                problems.append(f"steps.{s.id}.atmosphere: {s.atmosphere!r} is not one of the atmospheres {sorted(atm)}")
+            for n in s.safety:
+                if n not in notes:
+                    problems.append(f"steps.{s.id}.safety: {n!r} is not one of the safety_notes {sorted(notes)}")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+    # -- lookups ---------------------------------------------------------------------------
+    def step(self, step_id: str):
+        for s in self.steps:
+            if s.id == step_id:
+                return s
+        raise KeyError(step_id)
+
+    def steps_of_kind(self, kind: str) -> list:
+        return [s for s in self.steps if s.kind == kind]
+
+    def atmosphere(self, atmosphere_id: str) -> Atmosphere:
+        for a in self.atmospheres:
+            if a.id == atmosphere_id:
+                return a
+        raise KeyError(atmosphere_id)
+
+    def safety_note(self, note_id: str) -> SafetyNote:
+        for n in self.safety_notes:
+            if n.id == note_id:
+                return n
+        raise KeyError(note_id)
+
+    @property
+    def step_ids(self) -> list[str]:
+        return [s.id for s in self.steps]
+
+    # -- hashing ---------------------------------------------------------------------------
+    def technical_content(self) -> dict[str, Any]:
+        """The hashed part of the recipe as plain JSON data."""
+        return self.model_dump(mode="json", exclude=set(METADATA_FIELDS))
+
+    def compute_hash(self) -> str:
+        """``sha256:<hex>`` of the technical content (floats to 12 significant digits)."""
+        blob = json.dumps(_round_floats(self.technical_content()), sort_keys=True, separators=(",", ":"))
+        return "sha256:" + hashlib.sha256(blob.encode("utf-8")).hexdigest()
+
+    @property
+    def hash(self) -> str:
+        """The content hash of this recipe as it is (after any overrides)."""
+        return self.compute_hash()
+
+    @property
+    def short_hash(self) -> str:
+        return self.hash.split(":", 1)[1][:12]
+
+
+def _round_floats(obj: Any) -> Any:
+    if isinstance(obj, float):
+        return float(f"{obj:.12g}")
+    if isinstance(obj, dict):
+        return {k: _round_floats(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_round_floats(v) for v in obj]
+    return obj

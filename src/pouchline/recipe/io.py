@@ -1,0 +1,297 @@
+"""Loading, validating, overriding and dumping recipes and the materials library.
+
+The only module of :mod:`pouchline.recipe` that touches files. Validation has three layers:
+pydantic (types, units, per-model physics), references inside the recipe (atmospheres, safety
+notes, step ids) and :func:`check_against_library` (material ids, melting point, sulfides in a
+protective atmosphere, consistency of steps with the cell design).
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+from pathlib import Path
+from typing import Any, Iterable, Sequence
+
+import yaml
+
+from pouchline.errors import InputError, Problem
+from pouchline.fileio import read_yaml, read_yaml_text, validate_model
+from pouchline.materials import DEFAULT_MATERIALS_PATH, MaterialLibrary, Role
+from pouchline.recipe.document import Recipe
+
+#: Root of the shipped recipes (``recipes/`` in the project checkout).
+RECIPES_DIR = DEFAULT_MATERIALS_PATH.parent
+DEFAULT_RECIPE_PATH = RECIPES_DIR / "insnbi-lco-pouch.yaml"
+
+
+def load_materials(path: str | os.PathLike = DEFAULT_MATERIALS_PATH) -> MaterialLibrary:
+    """Read and validate a materials library."""
+    data = read_yaml(path, what="materials library")
+    return validate_model(MaterialLibrary, data, str(path))
+
+
+# -- overrides --------------------------------------------------------------------------------
+def parse_override(text: str) -> tuple[str, Any]:
+    """``'cell.anode.np_ratio=1.5'`` -> ``('cell.anode.np_ratio', 1.5)`` (value read as YAML)."""
+    if "=" not in text:
+        raise InputError.single("--set", text, "must look like dotted.path=value (e.g. cell.anode.np_ratio=1.5)")
+    path, _, raw = text.partition("=")
+    path = path.strip()
+    if not path:
+        raise InputError.single("--set", text, "names no field before '='")
+    try:
+        value = yaml.safe_load(raw) if raw.strip() else ""
+    except yaml.YAMLError:
+        value = raw
+    return path, value
+
+
+def apply_overrides(data: dict, overrides: Iterable[tuple[str, Any] | str], source: str = "--set") -> dict:
+    """A copy of ``data`` with each dotted path set to its value.
+
+    List items are addressed by index or by their ``id`` (``steps.melt_cast.temperature_C``).
+    Setting a scalar on a parameter mapping replaces its target and keeps its tolerance and
+    flags, marking the source ``user: --set``.
+    """
+    out = copy.deepcopy(data)
+    for item in overrides:
+        path, value = parse_override(item) if isinstance(item, str) else item
+        keys = path.split(".")
+        node: Any = out
+        for i, key in enumerate(keys):
+            last = i == len(keys) - 1
+            where = ".".join(keys[: i + 1])
+            if isinstance(node, list):
+                idx = _list_index(node, key)
+                if idx is None:
+                    ids = [n.get("id") for n in node if isinstance(n, dict) and "id" in n]
+                    allowed = f"an index 0-{len(node) - 1}" + (f" or one of the ids {ids}" if ids else "")
+                    raise InputError.single(source, path, f"{key!r} at {where} is not {allowed}")
+                if last:
+                    node[idx] = _merge_value(node[idx], value)
+                else:
+                    node = node[idx]
+            elif isinstance(node, dict):
+                if last:
+                    node[key] = _merge_value(node.get(key), value)
+                else:
+                    if key not in node or node[key] is None:
+                        node[key] = {}
+                    node = node[key]
+            else:
+                raise InputError.single(source, path, f"{'.'.join(keys[:i])} is a value, not a section; cannot set {key!r} in it")
+    return out
+
+
+def _list_index(node: list, key: str) -> int | None:
+    if key.lstrip("-").isdigit():
+        idx = int(key)
+        return idx if -len(node) <= idx < len(node) else None
+    for i, n in enumerate(node):
+        if isinstance(n, dict) and n.get("id") == key:
+            return i
+    return None
+
+
+def _merge_value(old: Any, new: Any) -> Any:
+    if isinstance(old, dict) and "target" in old and not isinstance(new, dict):
+        merged = dict(old)
+        merged["target"] = new
+        # limits written for the old target may no longer hold; keep tol, drop explicit limits
+        merged.pop("low", None)
+        merged.pop("high", None)
+        merged["source"] = "user: --set"
+        return merged
+    return new
+
+
+# -- recipes -------------------------------------------------------------------------------------
+def recipe_from_data(
+    data: dict,
+    source: str,
+    *,
+    materials: MaterialLibrary | None = None,
+    base_dir: Path | None = None,
+    overrides: Sequence[tuple[str, Any] | str] = (),
+    check_hash: bool = True,
+) -> tuple[Recipe, MaterialLibrary]:
+    """Validate recipe data (already parsed YAML) into a :class:`Recipe` and its library."""
+    if overrides:
+        data = apply_overrides(data, overrides)
+        data.pop("content_hash", None)  # the stored hash described the file, not this run
+    recipe = validate_model(Recipe, data, source)
+    if materials is None:
+        lib_path = Path(recipe.materials_library)
+        if not lib_path.is_absolute():
+            lib_path = (base_dir or RECIPES_DIR) / lib_path
+        materials = load_materials(lib_path)
+    problems = check_against_library(recipe, materials, source)
+    if check_hash and recipe.content_hash is not None and recipe.content_hash != recipe.compute_hash():
+        problems.append(Problem(
+            field="content_hash", value=recipe.content_hash, source=source,
+            message=(f"{recipe.content_hash} does not match the content, which hashes to "
+                     f"{recipe.compute_hash()}: the recipe was changed after it was hashed. Raise the "
+                     "revision and store the new hash (pouchline validate --print-hash), or remove "
+                     "content_hash while drafting"),
+        ))
+    if problems:
+        raise InputError(problems)
+    return recipe, materials
+
+
+def load_recipe(
+    path: str | os.PathLike = DEFAULT_RECIPE_PATH,
+    *,
+    materials: MaterialLibrary | None = None,
+    overrides: Sequence[tuple[str, Any] | str] = (),
+) -> Recipe:
+    """Read, override and validate a recipe file. See :func:`load_recipe_and_materials`."""
+    return load_recipe_and_materials(path, materials=materials, overrides=overrides)[0]
+
+
+def load_recipe_and_materials(
+    path: str | os.PathLike = DEFAULT_RECIPE_PATH,
+    *,
+    materials: MaterialLibrary | None = None,
+    overrides: Sequence[tuple[str, Any] | str] = (),
+) -> tuple[Recipe, MaterialLibrary]:
+    """Read a recipe file and the materials library it names (relative to the file)."""
+    data = read_yaml(path, what="recipe")
+    return recipe_from_data(data, str(path), materials=materials, base_dir=Path(path).resolve().parent,
+                            overrides=overrides)
+
+
+def load_recipe_text(text: str | bytes, source: str = "upload", *, materials: MaterialLibrary | None = None,
+                     overrides: Sequence[tuple[str, Any] | str] = ()) -> tuple[Recipe, MaterialLibrary]:
+    """Validate a recipe given as text or bytes (an upload in the app)."""
+    data = read_yaml_text(text, source, what="recipe")
+    return recipe_from_data(data, source, materials=materials, overrides=overrides)
+
+
+def dump_recipe(recipe: Recipe, *, with_hash: bool = True) -> str:
+    """The recipe as YAML. Values are written in each field's canonical unit (its name's suffix).
+
+    Loading the text gives an equal recipe with the same content hash.
+    """
+    data = recipe.model_dump(mode="json", exclude_none=True, exclude_defaults=False)
+    if with_hash:
+        data["content_hash"] = recipe.compute_hash()
+    else:
+        data.pop("content_hash", None)
+    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)
+
+
+# -- cross-checks --------------------------------------------------------------------------------
+def check_against_library(recipe: Recipe, materials: MaterialLibrary, source: str) -> list[Problem]:
+    """Problems between the recipe and the materials library, and physics across sections."""
+    probs: list[Problem] = []
+
+    def bad(field: str, value: Any, message: str) -> None:
+        probs.append(Problem(field=field, value=value, source=source, message=message))
+
+    known = set(materials.ids)
+    allowed = f"one of the library's materials: {', '.join(sorted(known))}"
+
+    def need(field: str, mid: str) -> None:
+        if mid not in known:
+            bad(field, mid, f"{mid!r} is not a known material; expected {allowed}")
+
+    cell = recipe.cell
+    for i, c in enumerate(cell.cathode.composition):
+        need(f"cell.cathode.composition[{i}].material", c.material)
+    need("cell.cathode.active_material", cell.cathode.active_material)
+    need("cell.electrolyte_film.electrolyte", cell.electrolyte_film.electrolyte)
+    need("cell.electrolyte_film.binder", cell.electrolyte_film.binder)
+    need("cell.anode.alloy", cell.anode.alloy)
+    pk = cell.packaging
+    need("cell.packaging.pouch_material", pk.pouch_material)
+    need("cell.packaging.positive_tab", pk.positive_tab)
+    need("cell.packaging.negative_tab", pk.negative_tab)
+    need("cell.packaging.anode_collector.material", pk.anode_collector.material)
+    if pk.cathode_collector:
+        need("cell.packaging.cathode_collector.material", pk.cathode_collector.material)
+    need("cell.fixture.plate_material", cell.fixture.plate_material)
+
+    for s in recipe.steps:
+        for i, mid in enumerate(s.inputs):
+            need(f"steps.{s.id}.inputs[{i}]", mid)
+        for attr in ("product", "alloy", "substrate", "electrolyte", "binder", "lithium_source"):
+            mid = getattr(s, attr, None)
+            if isinstance(mid, str):
+                need(f"steps.{s.id}.{attr}", mid)
+
+    # Materials that must be what their role says
+    def role_is(field: str, mid: str, roles: set[Role]) -> None:
+        m = materials.get(mid)
+        if m is not None and m.role not in roles:
+            bad(field, mid, f"{mid!r} is a {m.role.value} material; expected a {' or '.join(r.value for r in roles)}")
+
+    role_is("cell.cathode.active_material", cell.cathode.active_material, {Role.active})
+    role_is("cell.anode.alloy", cell.anode.alloy, {Role.active})
+    role_is("cell.electrolyte_film.electrolyte", cell.electrolyte_film.electrolyte, {Role.solid_electrolyte})
+    role_is("cell.electrolyte_film.binder", cell.electrolyte_film.binder, {Role.binder})
+
+    # The alloy must have what sizing needs
+    alloy = materials.get(cell.anode.alloy)
+    if alloy is not None:
+        if cell.anode.density_g_cm3 is None and alloy.density_g_cm3 is None:
+            bad("cell.anode.density_g_cm3", None, f"is not given and material {alloy.id!r} has no density_g_cm3")
+        if cell.anode.specific_capacity_mAh_g is None and not (alloy.composition_at_pct or alloy.specific_capacity_mAh_g):
+            bad("cell.anode.specific_capacity_mAh_g", None,
+                f"is not given and material {alloy.id!r} has neither a capacity nor a composition to compute it from")
+    for c in cell.cathode.composition:
+        m = materials.get(c.material)
+        if m is not None and m.density_g_cm3 is None:
+            bad(f"cell.cathode.composition.{c.material}", c.material, f"material {c.material!r} has no density_g_cm3")
+
+    # Casting temperature against the alloy's melting point, and a ceiling
+    for s in recipe.steps_of_kind("melt_cast"):
+        m = materials.get(s.alloy)
+        t = s.temperature_C
+        if m is not None and m.melting_point_C is not None:
+            lo = m.melting_point_C
+            if t.lower <= lo:
+                bad(f"steps.{s.id}.temperature_C", t.target,
+                    f"{t.target:g} degC (lowest {t.lower:g}) is not above the alloy's melting point ({lo:g} degC); "
+                    f"casting needs {lo + 1:g}-{s.max_temperature_C:g} degC")
+        if t.upper > s.max_temperature_C:
+            bad(f"steps.{s.id}.temperature_C", t.target,
+                f"{t.upper:g} degC (target + tolerance) is above the ceiling of {s.max_temperature_C:g} degC "
+                "for a melt in air (max_temperature_C)")
+
+    # Sulfide electrolyte only in protective atmospheres
+    sulfides = {m.id for m in materials.materials if m.role == Role.solid_electrolyte}
+    for s in recipe.steps:
+        touched = set(s.inputs) | {getattr(s, "electrolyte", None)} - {None}
+        hit = touched & sulfides
+        if hit:
+            try:
+                atm = recipe.atmosphere(s.atmosphere)
+            except KeyError:
+                continue
+            if not atm.protects_sulfides:
+                bad(f"steps.{s.id}.atmosphere", s.atmosphere,
+                    f"{s.atmosphere!r} ({atm.describe()}) does not protect the sulfide {sorted(hit)} from moisture; "
+                    "use an Ar glovebox (H2O <= 1 ppm) or a dry room at <= -40 degC dew point")
+
+    # Steps consistent with the design
+    film = cell.electrolyte_film
+    for s in recipe.steps_of_kind("film_fibrillation"):
+        if abs(s.binder_frac.target - film.binder_frac.target) > 1e-9:
+            bad(f"steps.{s.id}.binder_frac", s.binder_frac.target,
+                f"{s.binder_frac.target:g} differs from cell.electrolyte_film.binder_frac {film.binder_frac.target:g}")
+    for s in recipe.steps_of_kind("hot_rolling"):
+        d = cell.cathode.active_loading_mg_cm2.target
+        if not s.active_loading_mg_cm2.lower - 1e-9 <= d <= s.active_loading_mg_cm2.upper + 1e-9:
+            bad(f"steps.{s.id}.active_loading_mg_cm2", s.active_loading_mg_cm2.target,
+                f"the design's active loading {d:g} mg/cm2 is outside this step's spec "
+                f"{s.active_loading_mg_cm2.lower:g}-{s.active_loading_mg_cm2.upper:g} mg/cm2")
+    for s in recipe.steps_of_kind("punching"):
+        if s.part == "cathode":
+            want = (pk.electrode_length_mm.target, pk.electrode_width_mm.target)
+            got = (s.length_mm.target, s.width_mm.target)
+            if sorted(want) != sorted(got):
+                bad(f"steps.{s.id}.length_mm", got,
+                    f"punches {got[0]:g} x {got[1]:g} mm but the design's electrode is {want[0]:g} x {want[1]:g} mm")
+    return probs

@@ -1,0 +1,308 @@
+"""Process steps: one typed model per step kind (ISA-88 'operations' of the master recipe).
+
+Every parameter is a :class:`~pouchline.recipe.params.Param` whose canonical unit is the suffix
+of its field name. Parameters that the paper does not give carry an ``assumed:`` or
+``estimate:`` source so that nobody mistakes them for measured values.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal, Union
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from pouchline.recipe.conversions import max_draft_um, rolling_passes, rolling_schedule_um
+from pouchline.recipe.params import Check, P, Param
+
+Slug = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)]
+
+
+class StepBase(BaseModel):
+    """What every step has: identity, where it runs, what it consumes, checks and safety."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: Slug
+    name: str = Field(min_length=1, max_length=200)
+    atmosphere: Slug = Field(description="id of an entry of the recipe's atmospheres")
+    equipment: str = Field(default="", max_length=200)
+    inputs: list[Slug] = Field(default_factory=list, description="material ids consumed at this step")
+    output: str = Field(default="", max_length=200, description="what leaves the step")
+    checks: list[Check] = Field(default_factory=list)
+    safety: list[Slug] = Field(default_factory=list, description="ids of the recipe's safety notes")
+    notes: str = Field(default="", max_length=2000)
+
+    def parameters(self) -> dict[str, Param]:
+        """The step's process parameters, by field name, in declaration order."""
+        out: dict[str, Param] = {}
+        for name in type(self).model_fields:
+            v = getattr(self, name)
+            if isinstance(v, Param):
+                out[name] = v
+        return out
+
+
+class AlloyPreparation(StepBase):
+    """Mix In, Sn, Bi particles at the nominal atomic ratio and alloy them (paper: 300 °C, 1 h, Ar)."""
+
+    kind: Literal["alloy_preparation"] = "alloy_preparation"
+    product: Slug = Field(description="material id of the alloy made (its composition is in the library)")
+    temperature_C: P("C", gt=0)
+    duration_min: P("min", gt=0)
+    cooling: str = "cool to room temperature in Ar"
+
+
+class MeltCast(StepBase):
+    """Melt the alloy and spread it on the Cu foil (paper: tube furnace, 88 °C, in air)."""
+
+    kind: Literal["melt_cast"] = "melt_cast"
+    alloy: Slug
+    substrate: Slug = Field(description="material id of the foil cast on")
+    temperature_C: P("C")
+    max_temperature_C: float = Field(
+        default=200.0,
+        description="sane ceiling for the melt in air, °C (estimate: In/Sn oxidation and Bi fuming "
+        "grow above ~200 °C; the paper casts at 88 °C)",
+    )
+    substrate_thickness_um: P("um", gt=0)
+    cast_thickness_um: P("um", gt=0)
+    substrate_preheat_C: P("C") | None = None
+
+
+class Quench(StepBase):
+    """Freeze the cast layer on a steel plate in contact with ice water."""
+
+    kind: Literal["quench"] = "quench"
+    medium: str = "ice-water"
+    plate: str = "steel plate"
+    plate_temperature_C: P("C", lt=85)
+    contact_time_s: P("s", gt=0)
+
+
+class RollingSchedule(StepBase):
+    """Roll the cast alloy on its Cu carrier down to the target thickness, pass by pass.
+
+    ``passes_um`` may list the exit thickness of every pass; otherwise the schedule is the
+    fewest equal-reduction passes at no more than ``reduction_per_pass_frac``.
+    """
+
+    kind: Literal["rolling_schedule"] = "rolling_schedule"
+    start_thickness_um: P("um", gt=0)
+    target_thickness_um: P("um", gt=0)
+    reduction_per_pass_frac: P("frac", gt=0, lt=1)
+    max_reduction_per_pass_frac: float = Field(
+        default=0.40, gt=0, lt=1,
+        description="mill and workability limit (estimate: 20-30 % default, <= 40 %; process-data.md B3)",
+    )
+    roll_diameter_mm: P("mm", gt=0)
+    friction_coefficient: float = Field(default=0.1, gt=0, lt=1)
+    passes_um: list[float] | None = Field(default=None, description="exit thickness of each pass, um")
+
+    @model_validator(mode="after")
+    def _schedule(self) -> "RollingSchedule":
+        start, target = self.start_thickness_um.target, self.target_thickness_um.target
+        if target >= start:
+            raise ValueError(
+                f"target_thickness_um: {target:g} um is not below start_thickness_um {start:g} um; "
+                "rolling only thins"
+            )
+        if self.reduction_per_pass_frac.target > self.max_reduction_per_pass_frac:
+            raise ValueError(
+                f"reduction_per_pass_frac: {self.reduction_per_pass_frac.target:g} exceeds the mill's "
+                f"limit of {self.max_reduction_per_pass_frac:g} per pass"
+            )
+        draft_limit = max_draft_um(self.friction_coefficient, self.roll_diameter_mm.target)
+        prev = start
+        for i, h in enumerate(self.schedule_um()):
+            red = 1 - h / prev
+            if h >= prev:
+                raise ValueError(f"passes_um[{i}]: {h:g} um does not thin the {prev:g} um entering the pass")
+            if red > self.max_reduction_per_pass_frac + 1e-9:
+                raise ValueError(
+                    f"passes_um[{i}]: {prev:g} -> {h:g} um is a {red:.0%} reduction; the limit is "
+                    f"{self.max_reduction_per_pass_frac:.0%} per pass"
+                )
+            if prev - h > draft_limit + 1e-9:
+                raise ValueError(
+                    f"passes_um[{i}]: draft {prev - h:g} um exceeds mu^2 R = {draft_limit:g} um "
+                    f"(mu {self.friction_coefficient:g}, roll diameter {self.roll_diameter_mm.target:g} mm)"
+                )
+            prev = h
+        if self.passes_um and abs(self.passes_um[-1] - target) > max(self.target_thickness_um.tol or 0, 1e-6):
+            raise ValueError(
+                f"passes_um: the last pass ends at {self.passes_um[-1]:g} um, not at the target "
+                f"{target:g} um (± {self.target_thickness_um.tol or 0:g})"
+            )
+        return self
+
+    def schedule_um(self) -> list[float]:
+        """Exit thickness after each pass, um."""
+        if self.passes_um:
+            return list(self.passes_um)
+        return rolling_schedule_um(
+            self.start_thickness_um.target, self.target_thickness_um.target, self.reduction_per_pass_frac.target
+        )
+
+    @property
+    def n_passes(self) -> int:
+        if self.passes_um:
+            return len(self.passes_um)
+        return rolling_passes(
+            self.start_thickness_um.target, self.target_thickness_um.target, self.reduction_per_pass_frac.target
+        )
+
+
+class Punching(StepBase):
+    """Punch or cut a part to size."""
+
+    kind: Literal["punching"] = "punching"
+    part: str
+    length_mm: P("mm", gt=0)
+    width_mm: P("mm", gt=0)
+
+    @property
+    def area_cm2(self) -> float:
+        return self.length_mm.target * self.width_mm.target / 100.0
+
+
+class FilmFibrillation(StepBase):
+    """Dry-mix Li6PS5Cl with PTFE and fibrillate the PTFE by ball milling."""
+
+    kind: Literal["film_fibrillation"] = "film_fibrillation"
+    electrolyte: Slug
+    binder: Slug
+    binder_frac: P("frac", gt=0, lt=0.2)
+    mill_speed_rpm: P("rpm", gt=0)
+    duration_min: P("min", gt=0)
+
+
+class FilmRolling(StepBase):
+    """Roll the fibrillated mixture into a free-standing electrolyte film."""
+
+    kind: Literal["film_rolling"] = "film_rolling"
+    loading_mg_cm2: P("mg_cm2", gt=0)
+    thickness_um: P("um", gt=0)
+
+
+class CathodeBlending(StepBase):
+    """Blend the cathode composite into one flake. The composition is the cell design's."""
+
+    kind: Literal["cathode_blending"] = "cathode_blending"
+    duration_min: P("min", gt=0) | None = None
+
+
+class HotRolling(StepBase):
+    """Repeated hot rolling of the cathode flake to the target loading and thickness."""
+
+    kind: Literal["hot_rolling"] = "hot_rolling"
+    temperature_C: P("C", gt=0)
+    passes: int = Field(ge=1, le=100)
+    active_loading_mg_cm2: P("mg_cm2", gt=0)
+    thickness_um: P("um", gt=0)
+
+
+class Prelithiation(StepBase):
+    """Prelithiate the alloy by contact with Li foil under pressure (paper: 20 MPa, 120 min)."""
+
+    kind: Literal["prelithiation"] = "prelithiation"
+    lithium_source: Slug
+    pressure_MPa: P("MPa", gt=0)
+    duration_min: P("min", gt=0)
+    depth_frac: P("frac", gt=0, le=1) = Field(description="fraction of the anode's capacity filled with Li")
+    final_press_MPa: P("MPa", gt=0) | None = None
+    final_press_min: P("min", gt=0) | None = None
+
+
+class Stacking(StepBase):
+    """Stack cathode / electrolyte film / anode layers."""
+
+    kind: Literal["stacking"] = "stacking"
+    order: list[Literal["cathode", "electrolyte_film", "anode"]] = Field(min_length=3, max_length=3)
+    alignment_tol_mm: P("mm", gt=0)
+
+    @field_validator("order")
+    @classmethod
+    def _all_three(cls, v: list[str]) -> list[str]:
+        if sorted(v) != ["anode", "cathode", "electrolyte_film"]:
+            raise ValueError(f"order must name cathode, electrolyte_film and anode once each, got {v}")
+        if v[1] != "electrolyte_film":
+            raise ValueError(f"the electrolyte film must lie between the electrodes, got {v}")
+        return v
+
+
+class Sealing(StepBase):
+    """Seal the stack in the Al-laminate pouch."""
+
+    kind: Literal["sealing"] = "sealing"
+    temperature_C: P("C", gt=0)
+    duration_s: P("s", gt=0)
+    pressure_MPa: P("MPa", gt=0)
+    seal_width_mm: P("mm", gt=0)
+    vacuum_kPa: P("kPa", ge=0) | None = None
+
+
+class Clamping(StepBase):
+    """Clamp the sealed pouch between steel end plates at the stack pressure."""
+
+    kind: Literal["clamping"] = "clamping"
+    pressure_MPa: P("MPa", gt=0)
+    fixture_rated_pressure_MPa: float = Field(gt=0, description="what the fixture is designed to hold, MPa")
+    plates: str = "steel end plates"
+    bolts: str = ""
+
+    @model_validator(mode="after")
+    def _fixture_holds(self) -> "Clamping":
+        if self.pressure_MPa.upper > self.fixture_rated_pressure_MPa:
+            raise ValueError(
+                f"pressure_MPa: {self.pressure_MPa.upper:g} MPa (target + tolerance) exceeds the "
+                f"fixture's rating of {self.fixture_rated_pressure_MPa:g} MPa"
+            )
+        return self
+
+
+class Formation(StepBase):
+    """First cycles under stack pressure at temperature."""
+
+    kind: Literal["formation"] = "formation"
+    temperature_C: P("C")
+    c_rate: P("C_rate", gt=0)
+    cycles: int = Field(ge=1, le=100)
+    upper_voltage_V: P("V", gt=0)
+    lower_voltage_V: P("V", ge=0)
+    pressure_MPa: P("MPa", gt=0)
+
+    @model_validator(mode="after")
+    def _window(self) -> "Formation":
+        if self.lower_voltage_V.target >= self.upper_voltage_V.target:
+            raise ValueError(
+                f"lower_voltage_V {self.lower_voltage_V.target:g} V must be below upper_voltage_V "
+                f"{self.upper_voltage_V.target:g} V"
+            )
+        return self
+
+
+Step = Annotated[
+    Union[
+        AlloyPreparation,
+        MeltCast,
+        Quench,
+        RollingSchedule,
+        Punching,
+        FilmFibrillation,
+        FilmRolling,
+        CathodeBlending,
+        HotRolling,
+        Prelithiation,
+        Stacking,
+        Sealing,
+        Clamping,
+        Formation,
+    ],
+    Field(discriminator="kind"),
+]
+
+STEP_KINDS: dict[str, type[StepBase]] = {
+    cls.model_fields["kind"].default: cls
+    for cls in (AlloyPreparation, MeltCast, Quench, RollingSchedule, Punching, FilmFibrillation, FilmRolling,
+                CathodeBlending, HotRolling, Prelithiation, Stacking, Sealing, Clamping, Formation)
+}
