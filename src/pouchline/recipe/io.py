@@ -75,6 +75,8 @@ def apply_overrides(data: dict, overrides: Iterable[tuple[str, Any] | str], sour
             elif isinstance(node, dict):
                 if last:
                     node[key] = _merge_value(node.get(key), value)
+                    if key in ("value", "target") and "source" in node:
+                        node["source"] = "user: --set"
                 else:
                     if key not in node or node[key] is None:
                         node[key] = {}
@@ -95,6 +97,8 @@ def _list_index(node: list, key: str) -> int | None:
 
 
 def _merge_value(old: Any, new: Any) -> Any:
+    if isinstance(old, dict) and "value" in old and "source" in old and not isinstance(new, dict):
+        return {**old, "value": new, "source": "user: --set"}  # a price point
     if isinstance(old, dict) and "target" in old and not isinstance(new, dict):
         merged = dict(old)
         merged["target"] = new
@@ -104,6 +108,23 @@ def _merge_value(old: Any, new: Any) -> Any:
         merged["source"] = "user: --set"
         return merged
     return new
+
+
+def split_overrides(overrides: Iterable[tuple[str, Any] | str]) -> tuple[list, list]:
+    """Split overrides into recipe ones and materials-library ones.
+
+    Paths starting with ``materials.`` address the library, items by id:
+    ``materials.indium.price.base.value=500`` sets indium's base price.
+    """
+    recipe_ovr: list[tuple[str, Any]] = []
+    material_ovr: list[tuple[str, Any]] = []
+    for item in overrides:
+        path, value = parse_override(item) if isinstance(item, str) else item
+        if path.startswith("materials."):
+            material_ovr.append((path, value))
+        else:
+            recipe_ovr.append((path, value))
+    return recipe_ovr, material_ovr
 
 
 # -- recipes -------------------------------------------------------------------------------------
@@ -117,15 +138,23 @@ def recipe_from_data(
     check_hash: bool = True,
 ) -> tuple[Recipe, MaterialLibrary]:
     """Validate recipe data (already parsed YAML) into a :class:`Recipe` and its library."""
-    if overrides:
-        data = apply_overrides(data, overrides)
+    recipe_ovr, material_ovr = split_overrides(overrides)
+    if recipe_ovr:
+        data = apply_overrides(data, recipe_ovr)
         data.pop("content_hash", None)  # the stored hash described the file, not this run
     recipe = validate_model(Recipe, data, source)
     if materials is None:
         lib_path = Path(recipe.materials_library)
         if not lib_path.is_absolute():
             lib_path = (base_dir or RECIPES_DIR) / lib_path
-        materials = load_materials(lib_path)
+        materials = load_materials(lib_path) if not material_ovr else None
+        if materials is None:
+            lib_data = read_yaml(lib_path, what="materials library")
+            materials = validate_model(MaterialLibrary, apply_overrides(lib_data, material_ovr),
+                                       f"{lib_path} (with --set)")
+    elif material_ovr:
+        materials = validate_model(
+            MaterialLibrary, apply_overrides(materials.model_dump(mode="json"), material_ovr), "materials (with --set)")
     problems = check_against_library(recipe, materials, source)
     if check_hash and recipe.content_hash is not None and recipe.content_hash != recipe.compute_hash():
         problems.append(Problem(
