@@ -118,6 +118,7 @@ def problems_from_validation(exc: ValidationError, source: str, data: Any) -> li
         for prefix in ("Value error, ", "Assertion failed, "):
             if msg.startswith(prefix):
                 msg = msg[len(prefix):]
+        msg = msg or "is invalid"
         value = err.get("input")
         typ = err.get("type", "")
         if typ == "missing":

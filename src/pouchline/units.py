@@ -111,8 +111,10 @@ def parse_quantity(value: Any) -> pint.Quantity:
         raise ValueError(f"{value!r} is not a quantity (write a number with its unit, e.g. '30 MPa')")
     try:
         return _parse_cached(value)
-    except (ValueError, TypeError, AttributeError, pint.errors.PintError) as exc:
-        raise ValueError(f"{value!r} is not a quantity pint can read ({exc})") from None
+    except Exception as exc:  # pint raises many types (even AssertionError) for odd text
+        detail = f" ({exc})" if str(exc) else ""
+        raise ValueError(f"{value!r} is not a quantity pint can read{detail}; write a number and a unit, "
+                         "e.g. '30 MPa'") from None
 
 
 def to_canonical(value: Any, unit_key: str, *, delta: bool = False) -> float:
@@ -129,7 +131,7 @@ def to_canonical(value: Any, unit_key: str, *, delta: bool = False) -> float:
         f = float(value)
     else:
         q = parse_quantity(value)
-        if q.unitless and unit not in ("dimensionless",):
+        if str(q.units) == "dimensionless" and unit not in ("dimensionless",):
             # '88' as a string with no unit: take it in the field's unit
             f = float(q.magnitude)
         else:

@@ -119,9 +119,14 @@ class Param(BaseModel):
         if self.low is not None or self.high is not None:
             lo = "" if self.low is None else f"{self.low:.4g}"
             hi = "" if self.high is None else f"{self.high:.4g}"
-            txt += f" ({lo}–{hi})"
+            if self.low is not None and self.high is not None:
+                txt += f" (range {lo} to {hi})"
+            elif self.low is not None:
+                txt += f" (min {lo})"
+            else:
+                txt += f" (max {hi})"
         elif self.tol:
-            txt += f" ± {self.tol:.3g}"
+            txt += f" ± {format_value(self.tol, self.unit, 3)}"
         return txt
 
 
@@ -136,8 +141,10 @@ def _param_before(unit_key: str, bounds: dict[str, float], value: Any) -> Any:
                 f"unit {data['unit']!r} does not match the field's unit {unit_key!r}; "
                 "write the value with its unit instead (e.g. target: '88 degC')"
             )
-        if "target" not in data:
-            raise ValueError("a parameter mapping needs a 'target'")
+        if data.get("target") is None:
+            raise ValueError("a parameter mapping needs a 'target' value")
+    elif value is None:
+        raise ValueError("needs a value (a number in the field's unit or a quantity such as '30 MPa')")
     else:
         data = {"target": value}
     is_temp = unit_key == "C"

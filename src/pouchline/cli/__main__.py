@@ -1,0 +1,5 @@
+import sys
+
+from pouchline.cli import main
+
+sys.exit(main())
