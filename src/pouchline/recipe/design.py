@@ -10,7 +10,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from pouchline.recipe.conversions import parts_to_mass_fractions
+from pouchline.recipe.conversions import ATOMIC_MASS_G_MOL, parts_to_mass_fractions
 from pouchline.recipe.params import P, Param, check_source
 
 Slug = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)]
@@ -45,6 +45,9 @@ class CathodeDesign(_Model):
     first_charge_capacity_mAh_g: P("mAh_g", gt=0) = Field(description="first-charge capacity per g of active")
     porosity_frac: P("frac", ge=0, lt=1)
     thickness_um: P("um", gt=0) | None = Field(default=None, description="measured thickness; wins over porosity")
+    sides: Literal[1, 2] | None = Field(
+        default=None, description="cathode sheets on one or both sides of the Al foil; None follows anode.cast_sides"
+    )
 
     @model_validator(mode="after")
     def _active_in_composition(self) -> "CathodeDesign":
@@ -94,6 +97,33 @@ class AnodeDesign(_Model):
     density_g_cm3: P("g_cm3", gt=0) | None = Field(default=None, description="None takes the library's")
     volume_expansion_ratio: P("ratio", ge=1) = Field(description="lithiated / pristine volume")
     cast_sides: Literal[1, 2] = Field(default=1, description="alloy cast on one or both sides of the Cu foil")
+    composition_at_pct: dict[str, float] | None = Field(
+        default=None,
+        description="another alloy composition to try (element -> at.%); None takes the library alloy's",
+    )
+    capacity_from: Literal["stated", "end_phases"] = Field(
+        default="stated",
+        description="'stated': specific_capacity_mAh_g (else the library's) wins; 'end_phases': computed from "
+        "the composition and its lithiated end phases, scaled to the paper's 724 mAh/g",
+    )
+    end_phases: dict[str, str] | None = Field(
+        default=None, description="element -> lithiated end phase (e.g. {Sn: Li17Sn4}); None: Li3Bi, Li13In3, Li22Sn5"
+    )
+
+    @field_validator("composition_at_pct")
+    @classmethod
+    def _composition(cls, v: dict[str, float] | None) -> dict[str, float] | None:
+        if v is None:
+            return v
+        unknown = sorted(set(v) - set(ATOMIC_MASS_G_MOL))
+        if unknown:
+            raise ValueError(f"unknown elements {unknown}; expected symbols among {sorted(ATOMIC_MASS_G_MOL)}")
+        if any(x <= 0 for x in v.values()):
+            raise ValueError(f"every at.% must be > 0, got {v}")
+        total = sum(v.values())
+        if abs(total - 100.0) > 0.5:
+            raise ValueError(f"atomic percentages sum to {total:g}, not 100 (allowed 99.5-100.5)")
+        return v
 
 
 class CurrentCollector(_Model):
@@ -111,6 +141,14 @@ class RateCapability(_Model):
     protocol: str
     source: str
     points: list[RatePoint] = Field(min_length=1)
+    voltage_ratio_slope: P("ratio", ge=0, lt=1) | None = Field(
+        default=None,
+        description="average-voltage loss per unit of capacity lost: V(rate)/V(ref) = 1 - slope x (1 - retention); "
+        "None keeps the voltage at the reference value",
+    )
+    power_voltage_V: P("V", gt=0) | None = Field(
+        default=None, description="voltage at which the specific power at the highest rate is quoted; None: average"
+    )
 
     @field_validator("source")
     @classmethod
@@ -131,6 +169,9 @@ class PackagingDesign(_Model):
     electrode_length_mm: P("mm", gt=0)
     electrode_width_mm: P("mm", gt=0)
     anode_overhang_mm: P("mm", ge=0)
+    electrolyte_overhang_mm: P("mm", ge=0) | None = Field(
+        default=None, description="electrolyte film beyond the cathode edge on each side; None: 0"
+    )
     pouch_material: Slug
     seal_margin_mm: P("mm", gt=0)
     tab_margin_mm: P("mm", gt=0) = Field(description="extra length on the tab side for tabs and their seal")
@@ -158,6 +199,8 @@ class FixtureDesign(_Model):
     bolt_proof_load_kN: P("kN", gt=0)
     bolt_utilisation_frac: P("frac", gt=0, le=1)
     bolt_mass_g: P("g", gt=0)
+    cells_per_fixture: int = Field(default=1, ge=1, le=1000,
+                                   description="cells stacked between one pair of end plates")
 
 
 class CellDesign(_Model):

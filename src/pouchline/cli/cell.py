@@ -1,0 +1,140 @@
+"""``pouchline cell``: size a pouch cell from the recipe's single layer."""
+
+from __future__ import annotations
+
+import argparse
+import math
+
+from pouchline.cli._common import add_recipe_argument, load_recipe_from_args, positive_float, positive_int, print_json
+
+
+def _footprint(text: str) -> tuple[float, float]:
+    parts = text.lower().replace("mm", "").replace("*", "x").split("x")
+    try:
+        length, width = (float(p) for p in parts)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not LENGTHxWIDTH in mm (e.g. 330x100)") from None
+    if not (math.isfinite(length) and math.isfinite(width)) or length <= 0 or width <= 0:
+        raise argparse.ArgumentTypeError(f"{text!r}: both lengths must be positive")
+    return length, width
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser(
+        "cell", help="size a pouch cell: layers, dimensions, masses, Wh/kg and Wh/L, clamp force, rate table",
+        description="Size a pouch cell from the recipe's single layer: layer count, stacking, dimensions, mass and "
+                    "volume breakdown, energy at the jellyroll, stack, cell and cell-in-fixture scopes, the clamp "
+                    "force and fixture, and energy versus charge rate. With no target: the paper's single layer.",
+    )
+    add_recipe_argument(p)
+    target = p.add_mutually_exclusive_group()
+    target.add_argument("--layers", type=positive_int, metavar="N", help="number of layers")
+    target.add_argument("--capacity-Ah", dest="capacity_Ah", type=positive_float, metavar="X",
+                        help="target capacity, Ah (discharge at the recipe's reference rate)")
+    target.add_argument("--energy-Wh", dest="energy_Wh", type=positive_float, metavar="X", help="target energy, Wh")
+    where = p.add_mutually_exclusive_group()
+    where.add_argument("--format", metavar="NAME", help="a named footprint of the format catalogue (see --list-formats)")
+    where.add_argument("--footprint", type=_footprint, metavar="LxW",
+                       help="outer pouch length x width in mm, length along the tabs (e.g. 330x100)")
+    p.add_argument("--formats", metavar="PATH", help="format catalogue YAML (default: recipes/formats.yaml)")
+    p.add_argument("--charge-min", dest="charge_min", type=positive_float, default=10.0, metavar="MIN",
+                   help="charge time to report the delivered energy for (default 10 min)")
+    p.add_argument("--list-formats", action="store_true", help="list the format catalogue and exit")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from pouchline.cell import size_cell
+    from pouchline.cell.formats import DEFAULT_FORMATS_PATH, load_formats
+
+    formats = load_formats(args.formats or DEFAULT_FORMATS_PATH) if (args.formats or args.list_formats) else None
+    if args.list_formats:
+        for f in formats.formats:  # type: ignore[union-attr]
+            print(f"{f.id:18s} {f.basis:9s} {f.length_mm:g} x {f.width_mm:g} mm  {f.name}  [{f.source}]")
+        return 0
+    recipe, materials = load_recipe_from_args(args)
+    res = size_cell(recipe, materials, layers=args.layers, capacity_Ah=args.capacity_Ah, energy_Wh=args.energy_Wh,
+                    format=args.format, footprint_mm=args.footprint, formats=formats, charge_minutes=args.charge_min)
+    if args.json:
+        print_json(res.to_dict())
+    else:
+        print(render_text(res, args.recipe))
+    return 0
+
+
+def _row(cells: list[str], widths: list[int]) -> str:
+    return "  ".join(c.rjust(w) if i else c.ljust(w) for i, (c, w) in enumerate(zip(cells, widths)))
+
+
+def _table(header: list[str], rows: list[list[str]]) -> list[str]:
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+    return [_row(header, widths), _row(["-" * w for w in widths], widths), *(_row(r, widths) for r in rows)]
+
+
+def render_text(res, source: str = "") -> str:
+    """The cell result as a readable report."""
+    ly, c = res.layer, res.conditions
+    d = res.dimensions_mm
+    out = [
+        f"pouchline cell  {source}  format {res.format}: electrode {res.electrode_mm['length']:g} x "
+        f"{res.electrode_mm['width']:g} mm, {res.layers} layer(s)",
+        f"conditions: {c['temperature_C']:g} degC, {c['capacity_basis']} ({c['c_rate_convention']}), "
+        f"{c['stack_pressure_MPa']:g} MPa, {c['average_voltage_V']:g} V average; N/P {ly.np_ratio:g} "
+        f"({ly.np_basis} basis)",
+        "",
+        f"capacity      {res.capacity_Ah:.4g} Ah",
+        f"energy        {res.energy_Wh:.4g} Wh",
+        f"cell          {d['length']:.1f} x {d['width']:.1f} x {d['thickness']:.2f} mm as built "
+        f"({res.breathing['charged']['cell_thickness_mm']:.2f} mm charged, "
+        f"{res.breathing['fully_lithiated']['cell_thickness_mm']:.2f} mm fully lithiated; limit {res.max_thickness_mm:g} mm)",
+        f"stack force   {res.stack_force_kN:.1f} kN ({c['stack_pressure_MPa']:g} MPa x {res.electrode_area_cm2:g} cm2)",
+        f"sheet area    {res.area_per_cell_cm2:.4g} cm2 of electrode per cell",
+        f"stacking      {res.arrangement.description}",
+        "",
+        "Energy by accounting scope (reference rate, as built)",
+    ]
+    lv = res.levels
+    rows = [["jellyroll (paper: no foils)", f"{ly.areal_mass_mg_cm2:.2f} mg/cm2", f"{ly.thickness_um:.1f} um",
+             f"{lv['jellyroll']['specific_energy_Wh_kg']:.1f}", f"{lv['jellyroll']['energy_density_Wh_L']:.1f}"]]
+    for key, name in (("stack", "stack (+ foils, prelith. Li)"), ("cell", "cell (+ tabs, pouch)"),
+                      ("cell_in_fixture", "cell in fixture")):
+        rows.append([name, f"{lv[key]['mass_g']:.2f} g", f"{lv[key]['volume_cm3']:.2f} cm3",
+                     f"{lv[key]['specific_energy_Wh_kg']:.1f}", f"{lv[key]['energy_density_Wh_L']:.1f}"])
+    out += _table(["scope", "mass", "size", "Wh/kg", "Wh/L"], rows)
+    out += ["", f"jellyroll per cm2: {ly.areal_capacity_mAh_cm2:g} mAh/cm2, {ly.areal_energy_mWh_cm2:.2f} mWh/cm2; "
+            f"cathode {sum(ly.cathode_mg_cm2.values()):.2f} mg/cm2 / {ly.cathode_thickness_um:.1f} um, film "
+            f"{sum(ly.electrolyte_film_mg_cm2.values()):.2f} mg/cm2 / {ly.electrolyte_film_thickness_um:.1f} um, alloy "
+            f"{ly.anode_alloy_mg_cm2:.2f} mg/cm2 / {ly.anode_thickness_um:.2f} um; "
+            f"{ly.specific_power_W_kg:.0f} W/kg at {ly.power_c_rate:g} C",
+            f"breathing (cell Wh/L): as built {res.breathing['as_built']['cell_energy_density_Wh_L']:.1f}, charged "
+            f"{res.breathing['charged']['cell_energy_density_Wh_L']:.1f}, fully lithiated "
+            f"{res.breathing['fully_lithiated']['cell_energy_density_Wh_L']:.1f}; jellyroll "
+            f"{ly.energy_density_Wh_L:.1f} -> {ly.energy_density_lithiated_Wh_L:.1f} fully lithiated",
+            "", "Mass breakdown (cell)"]
+    rows = [[k, f"{v:.4g}", f"{v / res.mass_g:.1%}"] for k, v in res.mass_breakdown_g.items()]
+    rows.append(["total", f"{res.mass_g:.4g}", "100.0%"])
+    out += _table(["component", "g", "share"], rows)
+    out += ["", "Materials per cell (excluding fixture)"]
+    out += _table(["material", "g"], [[k, f"{v:.4g}"] for k, v in res.materials_g.items()])
+    out += ["", f"Rate capability ({res.rate_protocol})"]
+    rows = [[f"{r['c_rate']:g}", f"{r['charge_min']:.3g}" + ("" if r["charge_min_measured"] else "*"),
+             f"{r['retention_frac']:.1%}", f"{r['energy_Wh']:.4g}", f"{r['jellyroll_specific_energy_Wh_kg']:.1f}",
+             f"{r['specific_energy_Wh_kg']:.1f}", f"{r['with_fixture_specific_energy_Wh_kg']:.3g}"]
+            for r in res.rate_table]
+    out += _table(["C-rate", "charge min", "retained", "energy Wh", "jellyroll Wh/kg", "cell Wh/kg", "fixture Wh/kg"],
+                  rows)
+    out.append("  * estimated as 60 x retention / C-rate")
+    fc = res.fast_charge
+    if fc.get("energy_Wh") is not None:
+        out.append(f"{fc['charge_min']:g}-min charge (~{fc['c_rate']:.2g} C): {fc['energy_Wh']:.4g} Wh, jellyroll "
+                   f"{fc['jellyroll_specific_energy_Wh_kg']:.1f} Wh/kg, cell {fc['specific_energy_Wh_kg']:.1f} Wh/kg")
+    else:
+        out.append(f"{fc['charge_min']:g}-min charge: {fc['note']}")
+    fx = res.fixture
+    out += ["", f"Fixture: 2 steel plates {fx.plate_length_mm:.0f} x {fx.plate_width_mm:.0f} x {fx.plate_thickness_mm:.1f} mm "
+            f"({fx.governs} governs; {fx.stress_MPa:.0f} MPa, {fx.deflection_um:.1f} um), {fx.bolts} bolts at "
+            f"{fx.bolt_load_kN:.1f} kN; {fx.mass_g / 1000:.3g} kg for {fx.cells_per_fixture} cell(s)",
+            "", "Assumptions"]
+    out += [f"  - {a}" for a in res.assumptions]
+    return "\n".join(out)
