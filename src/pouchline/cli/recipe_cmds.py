@@ -14,6 +14,10 @@ from pouchline.fileio import read_yaml
 def _kind_of(path: str, data: dict) -> str:
     if "materials" in data and "steps" not in data:
         return "materials"
+    if "default_step_yield" in data or "rates" in data and "stations" in data:
+        return "cost-rates"
+    if "formats" in data and "steps" not in data:
+        return "formats"
     if "stations" in data:
         return "line"
     if "scenarios" in data or "design" in data and "parameters" in data:
@@ -30,6 +34,17 @@ def validate_one(path: str) -> str:
 
         lib = load_materials(path)
         return f"OK {path}: materials library, {len(lib.materials)} materials"
+    if kind == "cost-rates":
+        from pouchline.cost import load_rates
+
+        load_rates(path)
+        return f"OK {path}: cost rates"
+    if kind == "formats":
+        from pouchline.cell.formats import load_formats
+
+        cat = load_formats(path)
+        n = len(getattr(cat, "formats", cat) or [])
+        return f"OK {path}: cell format catalogue, {n} formats"
     if kind == "line":
         try:
             from pouchline.line import load_line  # type: ignore[attr-defined]

@@ -1,0 +1,203 @@
+"""``pouchline cost`` and ``pouchline bom``: what a cell and a kWh cost, and the Excel BOM.
+
+Parsing and printing only; the work is :func:`pouchline.cost.cost_cell`,
+:func:`pouchline.cost.sensitivity`, :func:`pouchline.cost.build_bom` and
+:func:`pouchline.export.excel.write_cost_workbook`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+from pathlib import Path
+from typing import Any
+
+from pouchline.cli._common import add_recipe_argument, load_recipe_from_args, positive_float, positive_int, print_json
+from pouchline.errors import InputError
+
+
+def _footprint(text: str) -> tuple[float, float]:
+    parts = text.lower().replace("mm", "").replace("*", "x").split("x")
+    try:
+        length, width = (float(p) for p in parts)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not LENGTHxWIDTH in mm (e.g. 330x100)") from None
+    if not (math.isfinite(length) and math.isfinite(width)) or length <= 0 or width <= 0:
+        raise argparse.ArgumentTypeError(f"{text!r}: both lengths must be positive")
+    return length, width
+
+
+def _add_common(p: argparse.ArgumentParser) -> None:
+    add_recipe_argument(p)
+    p.add_argument("--line", metavar="LINE", help="line file (recipes/lines/*.yaml): its stations, machines, scrap "
+                   "rates and bottleneck throughput replace the default plant")
+    p.add_argument("--simulate", action="store_true",
+                   help="with --line: simulate the line and cost at its simulated throughput and yields")
+    p.add_argument("--days", type=positive_float, default=60.0, metavar="D",
+                   help="with --simulate: measured days after the warm-up (default 60)")
+    p.add_argument("--warmup-days", type=float, default=3.0, metavar="W", help="with --simulate: warm-up days (default 3)")
+    p.add_argument("--seed", type=int, default=1, metavar="S", help="with --simulate: random seed (default 1)")
+    p.add_argument("--replications", type=positive_int, default=1, metavar="R",
+                   help="with --simulate: replications (default 1)")
+    target = p.add_mutually_exclusive_group()
+    target.add_argument("--layers", type=positive_int, metavar="N", help="number of layers")
+    target.add_argument("--capacity-Ah", dest="capacity_Ah", type=positive_float, metavar="X",
+                        help="target capacity, Ah (the fewest layers that reach it)")
+    target.add_argument("--energy-Wh", dest="energy_Wh", type=positive_float, metavar="X", help="target energy, Wh")
+    where = p.add_mutually_exclusive_group()
+    where.add_argument("--format", metavar="NAME", help="a named footprint of recipes/formats.yaml (e.g. ev-300x100)")
+    where.add_argument("--footprint", type=_footprint, metavar="LxW",
+                       help="outer pouch length x width in mm, length along the tabs (e.g. 330x100)")
+    p.add_argument("--formats", metavar="PATH", help="format catalogue YAML (default: recipes/formats.yaml)")
+    p.add_argument("--prices", choices=("low", "base", "high"), default="base",
+                   help="material price scenario of recipes/materials.yaml (default base)")
+    p.add_argument("--rates", metavar="PATH", help="cost-rates YAML (default: recipes/cost-rates.yaml)")
+    p.add_argument("--maturity", choices=("pilot", "mature"), default=None,
+                   help="default step yields without a line (default: the rates file's, pilot)")
+    p.add_argument("--convention", choices=("serial", "branch"), default="serial",
+                   help="scrap convention: serial (every later step, as the line simulation) or branch "
+                        "(own branch + assembly); default serial")
+    p.add_argument("--annual-MWh", dest="annual_MWh", type=positive_float, default=None, metavar="X",
+                   help="annual volume of the default plant, MWh of good cells (default: the rates file's)")
+    p.add_argument("--fixture", action="store_true",
+                   help="include the 30 MPa pressure fixture (end plates, bolts) in the cell's cost and BOM")
+
+
+def register(subparsers: Any) -> None:
+    p = subparsers.add_parser(
+        "cost", help="cost per good cell and per kWh: materials with scrap, labour, energy, depreciation, overhead",
+        description="Cost one good cell and one kWh of the recipe's cell: materials from the cell format inflated by "
+                    "the scrap of every step that consumes them, at low/base/high prices, plus a process cost in "
+                    "the manner of Argonne's BatPaC (labour, energy, depreciation, building, overhead), a breakdown "
+                    "and a sensitivity table of $/kWh.",
+    )
+    _add_common(p)
+    p.add_argument("--top", type=positive_int, default=10, metavar="N", help="sensitivity rows to print (default 10)")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.set_defaults(func=run_cost)
+
+    b = subparsers.add_parser(
+        "bom", help="write the Excel bill of materials and cost workbook",
+        description="Write the multi-level bill of materials with the cost summary, breakdown, sensitivity, plant or "
+                    "line KPIs and assumptions as an Excel workbook whose totals are formulas.",
+    )
+    _add_common(b)
+    b.add_argument("--out", "-o", required=True, metavar="FILE.xlsx", help="workbook to write (atomically)")
+    b.set_defaults(func=run_bom)
+
+
+# ------------------------------------------------------------------------------------------------
+def _compute(args: argparse.Namespace) -> dict[str, Any]:
+    from pouchline.cell import size_cell
+    from pouchline.cost import cost_cell, load_rates, sensitivity
+    from pouchline.cost.rates import DEFAULT_RATES_PATH
+
+    if args.simulate and not args.line:
+        raise InputError.single("--simulate", "", "needs --line LINE (the line to simulate)")
+    recipe, materials = load_recipe_from_args(args)
+    formats = None
+    if args.formats:
+        from pouchline.cell.formats import load_formats
+
+        formats = load_formats(args.formats)
+    cell = size_cell(recipe, materials, layers=args.layers, capacity_Ah=args.capacity_Ah, energy_Wh=args.energy_Wh,
+                     format=args.format, footprint_mm=args.footprint, formats=formats)
+    rates = load_rates(args.rates or DEFAULT_RATES_PATH)
+    line = kpis = None
+    if args.line:
+        from pouchline.line import load_line
+
+        line = load_line(args.line)
+        line.validate_steps(recipe.step_ids, source=args.line)
+        if args.simulate:
+            from pouchline.line import run_experiment
+
+            exp = run_experiment(line, replications=args.replications, days=args.days, warmup_days=args.warmup_days,
+                                 seed=args.seed, area_per_cell_cm2=cell.area_per_cell_cm2,
+                                 cell_energy_Wh=cell.energy_Wh, materials_per_unit_g=cell.materials_by_step_g)
+            kpis = exp.to_dict()
+    kw = dict(rates=rates, prices=args.prices, line=line, line_kpis=kpis, include_fixture=args.fixture,
+              convention=args.convention, annual_volume_MWh=args.annual_MWh, maturity=args.maturity)
+    try:
+        result = cost_cell(recipe, materials, cell, **kw)
+        sens = sensitivity(recipe, materials, cell, base=result, **kw)
+    except ValueError as exc:  # e.g. a line that makes no good cells
+        raise InputError.single(args.line or args.recipe, "", str(exc)) from None
+    return {"recipe": recipe, "materials": materials, "cell": cell, "rates": rates, "result": result,
+            "sensitivity": sens}
+
+
+def _usd(x: float) -> str:
+    if not math.isfinite(x):
+        return "-"
+    if abs(x) >= 1000:
+        return f"{x:,.0f}"
+    if abs(x) >= 1:
+        return f"{x:,.2f}"
+    return f"{x:.4f}"
+
+
+def render_text(res: Any, sens: Any, source: str, top: int = 10) -> str:
+    """The cost result as a readable report."""
+    plant = (f"line {res.line_name}" if res.plant_mode == "line" else "default plant") + \
+        f", {res.annual_good_cells:,.0f} good cells/yr ({res.annual_MWh:,.1f} MWh/yr)"
+    out = [
+        f"pouchline cost  {source}  {res.recipe_id} rev {res.recipe_revision}: {res.layers} layer(s), "
+        f"{res.capacity_Ah:.4g} Ah, {res.energy_Wh:.4g} Wh; {res.prices} prices; {plant}",
+        "",
+        f"cost per good cell   {_usd(res.cost_per_cell_usd):>12s} USD   {_usd(res.cost_per_kWh_usd):>12s} USD/kWh",
+        f"  materials          {_usd(res.material_cost_per_cell_usd):>12s} USD   "
+        f"{_usd(res.material_cost_per_kWh_usd):>12s} USD/kWh  (scrap included; rolled throughput yield "
+        f"{100 * res.rolled_throughput_yield:.1f} %)",
+    ]
+    for cat, usd in res.breakdown_usd_per_cell.items():
+        if cat == "materials":
+            continue
+        out.append(f"  {cat:17s}  {_usd(usd):>12s} USD   {_usd(res.per_kWh(usd)):>12s} USD/kWh")
+    out.append(f"jellyroll materials (cathode + SE film + alloy, no scrap): {_usd(res.jellyroll_material_cost_per_kWh_usd)} "
+               "USD/kWh (process-data.md B5: about 345 at base prices)")
+    fx = "included" if res.include_fixture else "not included; --fixture adds it"
+    out.append(f"pressure fixture: {_usd(res.fixture_cost_per_cell_usd)} USD per cell "
+               f"({_usd(res.per_kWh(res.fixture_cost_per_cell_usd))} USD/kWh), {fx}")
+    out += ["", "materials per good cell:"]
+    tot = res.material_cost_per_cell_usd or 1.0
+    for mid, usd in list(res.materials_usd_per_cell.items())[:12]:
+        out.append(f"  {mid:16s} {_usd(usd):>12s} USD  {_usd(res.per_kWh(usd)):>10s} USD/kWh  {100 * usd / tot:5.1f} %")
+    if sens is not None and len(sens):
+        out += ["", f"sensitivity of USD/kWh, each input at low and high, the rest at base "
+                    f"(base {_usd(sens.attrs.get('base_cost_per_kWh_usd', res.cost_per_kWh_usd))}):"]
+        w = max(len(str(x)) for x in sens["input"].head(top))
+        for rec in sens.head(top).to_dict("records"):
+            out.append(f"  {rec['input']:{w}s}  {rec['low_value']:>10.4g} .. {rec['high_value']:<10.4g} {rec['unit']:14s}"
+                       f" {_usd(rec['cost_per_kWh_low_usd']):>10s} .. {_usd(rec['cost_per_kWh_high_usd']):<10s}"
+                       f" swing {_usd(rec['swing_usd_per_kWh'])}")
+    return "\n".join(out)
+
+
+def run_cost(args: argparse.Namespace) -> int:
+    out = _compute(args)
+    res, sens = out["result"], out["sensitivity"]
+    if args.json:
+        d = res.to_dict()
+        d["sensitivity"] = sens.to_dict("records")
+        print_json(d)
+    else:
+        print(render_text(res, sens, args.recipe, args.top))
+    return 0
+
+
+def run_bom(args: argparse.Namespace) -> int:
+    from pouchline.cost import build_bom
+    from pouchline.export.excel import write_cost_workbook
+
+    out_path = Path(args.out)
+    if out_path.suffix.lower() != ".xlsx":
+        raise InputError.single("--out", "", f"{args.out!r} must end in .xlsx")
+    out = _compute(args)
+    res = out["result"]
+    bom = build_bom(res, out["recipe"], out["materials"])
+    write_cost_workbook(out_path, res, bom, recipe=out["recipe"], materials=out["materials"], rates=out["rates"],
+                        sensitivity=out["sensitivity"])
+    print(f"wrote {out_path}: {res.cost_per_cell_usd:,.4g} USD per good cell, {res.cost_per_kWh_usd:,.0f} USD/kWh "
+          f"({res.material_cost_per_kWh_usd:,.0f} USD/kWh materials)")
+    return 0
