@@ -1,0 +1,1 @@
+"""Exporters: the only modules that write files (Excel workbooks, PDF travelers)."""
