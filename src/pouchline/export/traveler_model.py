@@ -1,0 +1,676 @@
+"""The control recipe of one lot: what the batch traveler says, computed without drawing it.
+
+ISA-88 calls the master recipe scaled to one batch a *control recipe*. Here that is:
+
+* the lot number, checked against :data:`LOT_PATTERN` (it goes into barcodes and file names
+  chosen by people, never into a path chosen by pouchline);
+* the material issue list: grams per cell (from the cell format) times the lot size times
+  ``1 + scrap allowance``, in the unit the stores issue in (g, kg, m², each);
+* the routing: every step in order with its parameters, settings, rolling passes, in-process
+  checks and glovebox readings as rows of text ready to lay out;
+* the safety notes and material hazards, and the genealogy (parent lots).
+
+Everything here is pure: no files, no PDF. :mod:`pouchline.export.traveler` lays it out.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+from dataclasses import dataclass
+from typing import Any, Mapping, Sequence
+
+from pouchline.errors import InputError
+from pouchline.materials import MaterialLibrary, Role
+from pouchline.recipe.document import Recipe
+from pouchline.recipe.params import Param
+from pouchline.units import format_value
+
+#: A lot number: capitals, digits and dashes, 3-32 characters, starting with a letter or digit.
+LOT_PATTERN_TEXT = r"^[A-Z0-9][A-Z0-9-]{2,31}$"
+LOT_PATTERN = re.compile(LOT_PATTERN_TEXT)
+
+#: Default scrap allowance when neither the template nor the caller gives one.
+DEFAULT_SCRAP_ALLOWANCE = 0.05
+#: Largest allowance accepted (100 % extra material).
+MAX_SCRAP_ALLOWANCE = 1.0
+#: Largest lot the traveler accepts; far above any pilot line, it only stops typos.
+MAX_LOT_CELLS = 10_000_000
+
+
+# -- lot number and lot size --------------------------------------------------------------------
+def check_lot(lot: Any, field: str = "--lot") -> str:
+    """Return ``lot`` if it matches :data:`LOT_PATTERN`; raise :class:`InputError` if not.
+
+    ``L2611-0042`` is fine; ``l2611``, ``../x``, ``AB`` and ``A B`` are not.
+    """
+    if not isinstance(lot, str) or not LOT_PATTERN.fullmatch(lot):
+        raise InputError.single(
+            field, "", f"{lot!r} is not a lot number: use 3-32 capital letters, digits and dashes, "
+            f"starting with a letter or digit (pattern {LOT_PATTERN_TEXT}), e.g. L2611-0042", value=lot,
+        )
+    return lot
+
+
+def check_cells(cells: Any, field: str = "--cells") -> int:
+    """The lot size in cells, 1 to :data:`MAX_LOT_CELLS`."""
+    if isinstance(cells, bool) or not isinstance(cells, int) or not 1 <= cells <= MAX_LOT_CELLS:
+        raise InputError.single(field, "", f"{cells!r} is not a lot size: give a whole number of cells from 1 "
+                                f"to {MAX_LOT_CELLS:,}", value=cells)
+    return cells
+
+
+def check_scrap_allowance(frac: Any, field: str = "--scrap-allowance") -> float:
+    """A scrap allowance as a fraction, 0 to :data:`MAX_SCRAP_ALLOWANCE` (0.05 = 5 % extra)."""
+    try:
+        v = float(frac)
+    except (TypeError, ValueError):
+        v = float("nan")
+    if isinstance(frac, bool) or not math.isfinite(v) or not 0.0 <= v <= MAX_SCRAP_ALLOWANCE:
+        raise InputError.single(field, "", f"{frac!r} is not a scrap allowance: give a fraction from 0 to "
+                                f"{MAX_SCRAP_ALLOWANCE:g} (0.05 means 5 % extra material)", value=frac)
+    return v
+
+
+def qr_payload(lot: str, recipe: Recipe) -> str:
+    """What the QR code of the traveler encodes: ``LOT:..;RCP:..;REV:..;HASH:sha256:..``."""
+    return f"LOT:{lot};RCP:{recipe.id};REV:{recipe.revision};HASH:{recipe.hash}"
+
+
+def parse_qr_payload(text: str) -> dict[str, str]:
+    """The fields of :func:`qr_payload` (``{'LOT': .., 'RCP': .., 'REV': .., 'HASH': ..}``)."""
+    out: dict[str, str] = {}
+    for part in text.split(";"):
+        key, sep, value = part.partition(":")
+        if sep:
+            out[key] = value
+    return out
+
+
+# -- numbers as the card shows them -------------------------------------------------------------
+def display_unit(unit_key: str) -> str:
+    """The unit as printed: ``um`` -> ``µm``, ``C`` -> ``°C``, ``frac`` -> ``%`` (shown x 100)."""
+    if unit_key == "frac":
+        return "%"
+    if unit_key == "count":
+        return "count"
+    shown = format_value(0.0, unit_key)  # the project's own display, e.g. '0 mg/cm²'
+    return shown[1:].strip()
+
+
+def _scale(unit_key: str) -> float:
+    return 100.0 if unit_key == "frac" else 1.0
+
+
+def fmt_number(value: float, digits: int = 4) -> str:
+    """A number for people: 4 significant digits, no exponent for ordinary values."""
+    if value == 0:
+        return "0"
+    txt = f"{value:.{digits}g}"
+    if "e" in txt:
+        txt = f"{value:.{max(digits - 1, 0)}e}"
+    return txt
+
+
+def param_texts(p: Param) -> tuple[str, str, str, str]:
+    """``(target, tolerance, unit, limits)`` of a parameter as printed on the card.
+
+    ``88 degC ± 2 K`` -> ``('88', '± 2', '°C', '86 – 90')``; limits win over a tolerance:
+    ``60 min (60-75)`` -> ``('60', '60 – 75', 'min', '60 – 75')``; fractions show as %.
+    """
+    k = _scale(p.unit)
+    target = fmt_number(p.target * k)
+    if p.low is not None or p.high is not None:
+        if p.low is not None and p.high is not None:
+            tol = f"{fmt_number(p.low * k)} – {fmt_number(p.high * k)}"
+        elif p.high is not None:
+            tol = f"max {fmt_number(p.high * k)}"
+        else:
+            tol = f"min {fmt_number(p.low * k)}"
+    elif p.tol:
+        tol = f"± {fmt_number(p.tol * k, 3)}"
+    else:
+        tol = "nominal"
+    if p.low is None and p.high is None and not p.tol:
+        limits = ""
+    elif p.high is not None and p.low is None and p.tol is None:
+        limits = f"≤ {fmt_number(p.upper * k)}"
+    elif p.low is not None and p.high is None and p.tol is None:
+        limits = f"≥ {fmt_number(p.lower * k)}"
+    else:
+        limits = f"{fmt_number(p.lower * k)} – {fmt_number(p.upper * k)}"
+    return target, tol, display_unit(p.unit), limits
+
+
+_LABELS = {
+    "binder_frac": "Binder content",
+    "depth_frac": "Prelithiation depth",
+    "c_rate": "C-rate",
+    "reduction_per_pass_frac": "Reduction per pass",
+    "final_press_MPa": "Final press pressure",
+    "final_press_min": "Final press time",
+}
+
+
+def param_label(field_name: str, unit_key: str = "") -> str:
+    """``temperature_C`` -> ``Temperature``; ``seal_width_mm`` -> ``Seal width``."""
+    if field_name in _LABELS:
+        return _LABELS[field_name]
+    base = field_name
+    suffix = f"_{unit_key}"
+    if unit_key and base.endswith(suffix) and len(base) > len(suffix):
+        base = base[: -len(suffix)]
+    text = base.replace("_", " ").strip()
+    return text[:1].upper() + text[1:]
+
+
+# -- material issue -----------------------------------------------------------------------------
+@dataclass(frozen=True)
+class IssueLine:
+    """One material to issue for the lot.
+
+    ``per_cell`` and ``required`` are in ``unit`` (``g``, ``kg``, ``m²`` or ``each``);
+    ``required`` already includes the scrap allowance and is rounded *up* to what the stores
+    can weigh or count, so the lot never runs short by rounding.
+    """
+
+    material_id: str
+    name: str
+    role: str
+    used_at: tuple[str, ...]
+    per_cell_g: float
+    scrap_allowance: float
+    net_g: float
+    required_g: float
+    per_cell: float
+    required: float
+    unit: str
+    hazard_ids: tuple[str, ...] = ()
+
+    @property
+    def per_cell_text(self) -> str:
+        if self.unit == "each":
+            return f"{fmt_number(self.per_cell)} each"
+        if self.unit == "m²":
+            return f"{self.per_cell:.4g} m²"
+        return f"{fmt_number(self.per_cell_g, 4)} g"
+
+    @property
+    def required_text(self) -> str:
+        if self.unit == "each":
+            return f"{int(self.required):,}"
+        if self.unit == "m²":
+            return _fmt_fixed(self.required, 4 if self.required < 1 else 3)
+        if self.unit == "kg":
+            return _fmt_fixed(self.required, 3)
+        return _fmt_fixed(self.required, _g_decimals(self.required))
+
+
+def _fmt_fixed(value: float, decimals: int) -> str:
+    return f"{value:,.{decimals}f}"
+
+
+def _g_decimals(grams: float) -> int:
+    """Balance resolution to issue at: 0.1 mg below 1 g, 1 mg below 100 g, 0.1 g above."""
+    if grams < 1:
+        return 4
+    if grams < 100:
+        return 3
+    return 1
+
+
+def _ceil_to(value: float, decimals: int) -> float:
+    f = 10.0 ** decimals
+    # a tiny relative slack so 1.0500000000000003 does not round up to 1.051
+    return math.ceil(value * f * (1 - 1e-12)) / f
+
+
+def material_issue(
+    materials_g_per_cell: Mapping[str, float],
+    cells: int,
+    scrap_allowance: float | Mapping[str, float] = DEFAULT_SCRAP_ALLOWANCE,
+    *,
+    library: MaterialLibrary | None = None,
+    used_at: Mapping[str, Sequence[str]] | None = None,
+    default_scrap_allowance: float = DEFAULT_SCRAP_ALLOWANCE,
+    skip_roles: Sequence[str] = (Role.fixture.value,),
+) -> list[IssueLine]:
+    """The quantity of each material to issue for a lot of ``cells`` cells.
+
+    ``materials_g_per_cell`` is grams of each material per finished cell (the cell format's
+    ``CellResult.materials_g``). The required quantity is ``g_per_cell x cells x (1 + scrap)``;
+    ``scrap_allowance`` is one fraction for all materials or a mapping by material id (materials
+    it does not name get ``default_scrap_allowance``). Materials the library sells by the piece
+    (``mass_per_each_g``, tabs) are counted in pieces, sheet goods (``areal_density_g_m2``,
+    pouch film) in m², everything else in g below 1 kg and kg above. Materials of the roles in
+    ``skip_roles`` (the reusable pressure fixture) are not issued per lot.
+
+    Example: 0.35 g of Ni tab per cell is 1 each; 10,000 cells with 5 % allowance is 10,500 each.
+    """
+    n = check_cells(cells)
+    out: list[IssueLine] = []
+    for mid, g in materials_g_per_cell.items():
+        g = float(g)
+        if not math.isfinite(g) or g < 0:
+            raise ValueError(f"materials_g_per_cell[{mid!r}] = {g!r}: grams per cell must be finite and >= 0")
+        if isinstance(scrap_allowance, Mapping):
+            a = scrap_allowance.get(mid, default_scrap_allowance)
+        else:
+            a = scrap_allowance
+        a = check_scrap_allowance(a, field=f"scrap allowance of {mid}")
+        mat = library.get(mid) if library is not None else None
+        role = mat.role.value if mat is not None else ""
+        if role and role in skip_roles:
+            continue
+        net_g = g * n
+        req_g = net_g * (1.0 + a)
+        if mat is not None and mat.mass_per_each_g:
+            per_cell = g / mat.mass_per_each_g
+            per_cell_r = round(per_cell, 6)
+            required = float(math.ceil(per_cell_r * n * (1.0 + a) - 1e-9))
+            unit = "each"
+        elif mat is not None and mat.areal_density_g_m2 and mat.role == Role.packaging:
+            per_cell = g / mat.areal_density_g_m2
+            m2 = req_g / mat.areal_density_g_m2
+            required = _ceil_to(m2, 4 if m2 < 1 else 3)
+            unit = "m²"
+        elif req_g >= 1000.0:
+            per_cell = g
+            required = _ceil_to(req_g / 1000.0, 3)
+            unit = "kg"
+        else:
+            per_cell = g
+            required = _ceil_to(req_g, _g_decimals(req_g))
+            unit = "g"
+        out.append(IssueLine(
+            material_id=mid,
+            name=mat.name if mat is not None else mid,
+            role=role,
+            used_at=tuple((used_at or {}).get(mid, ())),
+            per_cell_g=g,
+            scrap_allowance=a,
+            net_g=net_g,
+            required_g=req_g,
+            per_cell=per_cell,
+            required=required,
+            unit=unit,
+            hazard_ids=tuple(h.id for h in mat.hazards) if mat is not None else (),
+        ))
+    return out
+
+
+_MATERIAL_ATTRS = ("product", "alloy", "substrate", "electrolyte", "binder", "lithium_source")
+
+
+def material_use(recipe: Recipe) -> dict[str, list[str]]:
+    """Material id -> ids of the steps that consume it (their ``inputs``), in route order."""
+    out: dict[str, list[str]] = {}
+    for s in recipe.steps:
+        for mid in s.inputs:
+            out.setdefault(mid, [])
+            if s.id not in out[mid]:
+                out[mid].append(s.id)
+    return out
+
+
+def intermediates(recipe: Recipe) -> set[str]:
+    """Materials the route itself makes (the alloy of ``alloy_preparation``): not issued from stores."""
+    return {p for s in recipe.steps if isinstance(p := getattr(s, "product", None), str)}
+
+
+def issue_from_steps(
+    recipe: Recipe, materials_by_step_g: Mapping[str, Mapping[str, float]]
+) -> tuple[dict[str, float], dict[str, list[str]]]:
+    """Grams per cell to issue from stores, and the steps that use each material.
+
+    ``materials_by_step_g`` is the cell format's ``CellResult.materials_by_step_g`` (step id ->
+    material id -> grams per cell). Materials made inside the route (:func:`intermediates`, e.g.
+    the InSnBi alloy cast at ``melt_cast`` after ``alloy_prep`` made it from In, Sn and Bi) are
+    left out: the stores issue the feed, not the intermediate.
+    """
+    made = intermediates(recipe)
+    rank = {s.id: i for i, s in enumerate(recipe.steps)}
+    totals: dict[str, float] = {}
+    used: dict[str, list[str]] = {}
+    for sid in sorted(materials_by_step_g, key=lambda k: rank.get(k, len(rank))):
+        for mid, g in materials_by_step_g[sid].items():
+            if mid in made:
+                continue
+            totals[mid] = totals.get(mid, 0.0) + float(g)
+            if sid in rank and sid not in used.setdefault(mid, []):
+                used[mid].append(sid)
+    return totals, used
+
+
+def issue_order(recipe: Recipe, material_ids: Sequence[str],
+                used_at: Mapping[str, Sequence[str]] | None = None) -> list[str]:
+    """``material_ids`` sorted by the first step that uses them; unknown ones last.
+
+    ``used_at`` (material -> step ids) wins over the steps' ``inputs`` lists.
+    """
+    rank = {s.id: i for i, s in enumerate(recipe.steps)}
+    pos = {(s.id, mid): j for s in recipe.steps for j, mid in enumerate(s.inputs)}
+    by_inputs = material_use(recipe)
+
+    def key(mid: str) -> tuple[int, int, str]:
+        sids = (used_at or {}).get(mid) or by_inputs.get(mid, [])
+        firsts = [(rank[sid], pos.get((sid, mid), 999)) for sid in sids if sid in rank]
+        return (*min(firsts, default=(len(rank), 0)), mid)
+
+    return sorted(material_ids, key=key)
+
+
+# -- routing ------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class RoutingRow:
+    """One line of a step on the card.
+
+    ``kind`` is ``param`` (a process parameter), ``setting`` (a fixed setting with no
+    tolerance), ``pass`` (one pass of a rolling schedule), ``check`` (an in-process check) or
+    ``env`` (a glovebox reading before the step starts). ``record`` asks for an actual value.
+    """
+
+    kind: str
+    label: str
+    field: str = ""
+    target: str = ""
+    tolerance: str = ""
+    unit: str = ""
+    limits: str = ""
+    ctq: bool = False
+    record: bool = False
+    source: str = ""
+    method: str = ""
+
+
+@dataclass(frozen=True)
+class RoutingStep:
+    no: int
+    id: str
+    name: str
+    kind: str
+    atmosphere: str
+    atmosphere_kind: str
+    equipment: str
+    inputs: tuple[str, ...]
+    output: str
+    safety: tuple[tuple[str, str], ...]
+    notes: str
+    rows: tuple[RoutingRow, ...]
+
+    @property
+    def has_ctq(self) -> bool:
+        return any(r.ctq for r in self.rows)
+
+
+#: Step fields that are not settings to print as rows (they are printed elsewhere or expanded).
+_NOT_SETTINGS = frozenset({"id", "name", "kind", "atmosphere", "equipment", "inputs", "output", "checks",
+                           "safety", "notes", "passes_um"})
+
+
+def _setting_rows(step: Any, materials: MaterialLibrary | None) -> list[RoutingRow]:
+    rows: list[RoutingRow] = []
+    for name in type(step).model_fields:
+        if name in _NOT_SETTINGS:
+            continue
+        v = getattr(step, name)
+        if v is None or isinstance(v, Param):
+            continue
+        unit_key = ""
+        for key in ("C", "MPa", "um", "mm", "frac", "min", "s"):
+            if name.endswith("_" + key):
+                unit_key = key
+                break
+        target, method = "", ""
+        if isinstance(v, bool):
+            target = "yes" if v else "no"
+        elif isinstance(v, (int, float)):
+            target = fmt_number(float(v) * _scale(unit_key))
+        elif isinstance(v, (list, tuple)):
+            method = " / ".join(str(x) for x in v)
+        elif name in _MATERIAL_ATTRS and materials is not None and str(v) in materials:
+            method = f"{materials[str(v)].name} ({v})"
+        else:
+            method = str(v)
+        rows.append(RoutingRow(kind="setting", label=param_label(name, unit_key), field=name, target=target,
+                               unit=display_unit(unit_key) if unit_key else "", method=method))
+    return rows
+
+
+def routing(recipe: Recipe, materials: MaterialLibrary | None = None) -> list[RoutingStep]:
+    """Every step of ``recipe`` in order as rows for the traveler.
+
+    Rows per step: glovebox O2/H2O readings (steps in an Ar glovebox or dry room), process
+    parameters with target, tolerance, unit, acceptance limits and CTQ mark, fixed settings,
+    the rolling schedule pass by pass (target exit thickness after each pass) and the step's
+    in-process checks.
+    """
+    steps: list[RoutingStep] = []
+    for no, s in enumerate(recipe.steps, start=1):
+        atm = recipe.atmosphere(s.atmosphere)
+        rows: list[RoutingRow] = []
+        if atm.kind == "argon_glovebox":
+            for gas, limit in (("O2", atm.o2_ppm_max), ("H2O", atm.h2o_ppm_max)):
+                rows.append(RoutingRow(kind="env", label=f"Glovebox {gas} before start", target=f"< {limit:g}",
+                                       unit="ppm", limits=f"< {limit:g}", record=True,
+                                       method="box analyser reading; stop if above the limit"))
+        elif atm.kind == "dry_room":
+            rows.append(RoutingRow(kind="env", label="Dry-room dew point before start",
+                                   target=f"≤ {atm.dew_point_C_max:g}", unit="°C",
+                                   limits=f"≤ {atm.dew_point_C_max:g}", record=True,
+                                   method="dew-point meter reading"))
+        for name, p in s.parameters().items():
+            target, tol, unit, limits = param_texts(p)
+            rows.append(RoutingRow(kind="param", label=param_label(name, p.unit), field=name, target=target,
+                                   tolerance=tol, unit=unit, limits=limits, ctq=p.ctq, record=p.record,
+                                   source=p.source_tag or "", method=p.note or ""))
+        rows.extend(_setting_rows(s, materials))
+        if s.kind == "rolling_schedule":
+            sched = s.schedule_um()
+            prev = s.start_thickness_um.target
+            for i, h in enumerate(sched, start=1):
+                last = i == len(sched)
+                tp = s.target_thickness_um
+                rows.append(RoutingRow(
+                    kind="pass", label=f"Pass {i} of {len(sched)}", field=f"pass_{i}",
+                    target=f"{h:.1f}", tolerance=(f"± {fmt_number(tp.tol, 3)}" if last and tp.tol else ""),
+                    unit="µm", limits=(f"{fmt_number(tp.lower)} – {fmt_number(tp.upper)}" if last and tp.tol else ""),
+                    ctq=last and tp.ctq, record=True,
+                    method=f"from {prev:.1f} µm, reduction {100 * (1 - h / prev):.0f} %",
+                ))
+                prev = h
+        for c in s.checks:
+            target, tol, unit, limits = param_texts(c.spec)
+            method = c.method + (f"; {c.frequency}" if c.frequency and c.frequency != "every lot" else "")
+            rows.append(RoutingRow(kind="check", label=f"Check: {c.name}", field=c.id, target=target,
+                                   tolerance=tol, unit=unit, limits=limits, ctq=c.spec.ctq, record=True,
+                                   method=method))
+        inputs = tuple(
+            (materials[m].name if materials is not None and m in materials else m) for m in s.inputs
+        )
+        steps.append(RoutingStep(
+            no=no, id=s.id, name=s.name, kind=s.kind, atmosphere=atm.describe(), atmosphere_kind=atm.kind,
+            equipment=s.equipment, inputs=inputs, output=s.output,
+            safety=tuple((n, recipe.safety_note(n).title) for n in s.safety),
+            notes=s.notes, rows=tuple(rows),
+        ))
+    return steps
+
+
+# -- safety and genealogy -----------------------------------------------------------------------
+@dataclass(frozen=True)
+class SafetyLine:
+    id: str
+    title: str
+    text: str
+    steps: tuple[int, ...]
+    source: str = ""
+
+
+def safety_lines(recipe: Recipe) -> list[SafetyLine]:
+    """Every safety note of the recipe with the numbers of the steps it applies to."""
+    out = []
+    for n in recipe.safety_notes:
+        nos = tuple(i for i, s in enumerate(recipe.steps, start=1) if n.id in s.safety)
+        out.append(SafetyLine(id=n.id, title=n.title, text=n.text, steps=nos, source=n.source or ""))
+    return out
+
+
+def material_hazards(recipe: Recipe, materials: MaterialLibrary | None, material_ids: Sequence[str]) -> list[SafetyLine]:
+    """Hazards of the issued materials that no safety note of the recipe already covers (by id)."""
+    if materials is None:
+        return []
+    covered = {n.id for n in recipe.safety_notes}
+    use = material_use(recipe)
+    rank = {s.id: i for i, s in enumerate(recipe.steps, start=1)}
+    out: list[SafetyLine] = []
+    seen: set[str] = set()
+    for mid in material_ids:
+        m = materials.get(mid)
+        if m is None:
+            continue
+        for h in m.hazards:
+            if h.id in covered or h.id in seen:
+                continue
+            seen.add(h.id)
+            nos = tuple(sorted(rank[s] for s in use.get(mid, ()) if s in rank))
+            out.append(SafetyLine(id=h.id, title=f"{m.name}", text=h.text, steps=nos, source=h.source or ""))
+    return out
+
+
+@dataclass(frozen=True)
+class GenealogyLine:
+    """A parent lot that feeds this lot: filled in from options or by hand on the card."""
+
+    role: str
+    description: str
+    produced_at: tuple[str, ...]
+    lot: str | None
+
+
+_GENEALOGY = (
+    ("alloy", "Anode alloy", ("alloy_preparation", "melt_cast", "quench", "rolling_schedule")),
+    ("film", "Li6PS5Cl electrolyte film", ("film_fibrillation", "film_rolling")),
+    ("cathode", "Cathode sheet", ("cathode_blending", "hot_rolling")),
+)
+
+
+def genealogy(recipe: Recipe, materials: MaterialLibrary | None = None,
+              lots: Mapping[str, str | None] | None = None) -> list[GenealogyLine]:
+    """The parent lots of this lot: the alloy, the electrolyte film and the cathode sheet.
+
+    ``lots`` maps ``alloy``/``film``/``cathode`` to a lot number (checked like the lot) or None
+    for a blank box.
+    """
+    lots = dict(lots or {})
+    unknown = set(lots) - {g[0] for g in _GENEALOGY}
+    if unknown:
+        raise ValueError(f"unknown genealogy roles {sorted(unknown)}; expected alloy, film, cathode")
+    out = []
+    for role, label, kinds in _GENEALOGY:
+        desc = label
+        if materials is not None:
+            if role == "alloy" and recipe.cell.anode.alloy in materials:
+                desc = f"{label}: {materials[recipe.cell.anode.alloy].name}"
+            elif role == "film":
+                desc = f"{label}, {recipe.cell.electrolyte_film.thickness_um.target:g} µm"
+            elif role == "cathode":
+                desc = f"{label}, {recipe.cell.cathode.active_loading_mg_cm2.target:g} mg/cm² active"
+        produced = tuple(s.id for s in recipe.steps if s.kind in kinds)
+        lot = lots.get(role)
+        if lot is not None:
+            lot = check_lot(lot, field=f"--{role}-lot")
+        out.append(GenealogyLine(role=role, description=desc, produced_at=produced, lot=lot))
+    return out
+
+
+# -- the whole card -----------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Traveler:
+    """Everything printed on the traveler of one lot (the control recipe), as plain data."""
+
+    lot: str
+    cells: int
+    issued: dt.date
+    recipe_id: str
+    revision: str
+    status: str
+    title: str
+    content_hash: str
+    short_hash: str
+    qr: str
+    scrap_allowance: float | Mapping[str, float]
+    issue: tuple[IssueLine, ...] | None
+    issue_note: str
+    issue_materials: tuple[tuple[str, str], ...]
+    routing: tuple[RoutingStep, ...]
+    safety: tuple[SafetyLine, ...]
+    hazards: tuple[SafetyLine, ...]
+    genealogy: tuple[GenealogyLine, ...]
+    cell_format: str = ""
+
+    @property
+    def cells_text(self) -> str:
+        """``'1 cell'``, ``'10,000 cells'``."""
+        return f"{self.cells:,} cell{'' if self.cells == 1 else 's'}"
+
+    @property
+    def scrap_text(self) -> str:
+        """``'5 %'`` or ``'per material, 2-8 %'``."""
+        a = self.scrap_allowance
+        if isinstance(a, Mapping):
+            vals = sorted(set(a.values()))
+            if len(vals) == 1:
+                return f"{100 * vals[0]:g} %"
+            return f"per material, {100 * vals[0]:g}–{100 * vals[-1]:g} %"
+        return f"{100 * a:g} %"
+
+
+def build_traveler(
+    recipe: Recipe,
+    *,
+    lot: str,
+    cells: int,
+    materials: MaterialLibrary | None = None,
+    materials_g_per_cell: Mapping[str, float] | None = None,
+    materials_by_step_g: Mapping[str, Mapping[str, float]] | None = None,
+    scrap_allowance: float | Mapping[str, float] = DEFAULT_SCRAP_ALLOWANCE,
+    genealogy_lots: Mapping[str, str | None] | None = None,
+    issued: dt.date | None = None,
+    issue_note: str = "",
+    cell_format: str = "",
+) -> Traveler:
+    """The control recipe of one lot of ``recipe``.
+
+    Material quantities come from ``materials_by_step_g`` (preferred: feed materials by step,
+    see :func:`issue_from_steps`) or ``materials_g_per_cell`` (grams per cell, issued as given).
+    With neither, the issue list names the materials the steps consume with blank quantities
+    and ``issue_note`` (say why) is printed above it. ``cell_format`` describes the format the
+    quantities are for (e.g. ``'paper 35 x 50 mm, 1 layer'``).
+    """
+    check_lot(lot)
+    check_cells(cells)
+    if not isinstance(scrap_allowance, Mapping):
+        scrap_allowance = check_scrap_allowance(scrap_allowance)
+    use = material_use(recipe)
+    if materials_by_step_g is not None:
+        materials_g_per_cell, use = issue_from_steps(recipe, materials_by_step_g)
+    if materials_g_per_cell is not None:
+        ordered = {m: materials_g_per_cell[m] for m in issue_order(recipe, list(materials_g_per_cell), use)}
+        issue: tuple[IssueLine, ...] | None = tuple(material_issue(
+            ordered, cells, scrap_allowance, library=materials, used_at=use))
+        ids = [i.material_id for i in issue]
+    else:
+        issue = None
+        ids = issue_order(recipe, [m for m in use if m not in intermediates(recipe)])
+    names = tuple((m, materials[m].name if materials is not None and m in materials else m) for m in ids)
+    return Traveler(
+        lot=lot, cells=cells, issued=issued or dt.date.today(),
+        recipe_id=recipe.id, revision=recipe.revision, status=recipe.status, title=recipe.title,
+        content_hash=recipe.hash, short_hash=recipe.short_hash, qr=qr_payload(lot, recipe),
+        scrap_allowance=scrap_allowance, issue=issue, issue_note=issue_note, issue_materials=names,
+        routing=tuple(routing(recipe, materials)), safety=tuple(safety_lines(recipe)),
+        hazards=tuple(material_hazards(recipe, materials, ids)),
+        genealogy=tuple(genealogy(recipe, materials, genealogy_lots)), cell_format=cell_format,
+    )
