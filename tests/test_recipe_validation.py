@@ -266,7 +266,7 @@ _JUNK = st.one_of(
 )
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=int(__import__("os").environ.get("POUCHLINE_FUZZ_EXAMPLES", "150")), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.data())
 def test_random_corruptions_are_rejected_cleanly(recipe_data, materials, data):
     """Law: a corrupted recipe either validates or raises InputError naming a field; nothing else."""

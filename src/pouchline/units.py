@@ -124,7 +124,14 @@ def to_canonical(value: Any, unit_key: str, *, delta: bool = False) -> float:
     ``delta=True`` converts a temperature *difference* (a tolerance): ``2 K`` and ``2 degC``
     both mean 2 degC of difference.
     """
+    if not isinstance(unit_key, str) or not unit_key:
+        raise ValueError(f"unit {unit_key!r} is not a unit name (e.g. um, mg_cm2, MPa, mm)")
     unit = UNIT_ALIASES.get(unit_key, unit_key)
+    if unit_key not in UNIT_ALIASES:
+        try:
+            ureg.Unit(unit)
+        except Exception:
+            raise ValueError(f"unit {unit_key!r} is not known; use one of {', '.join(sorted(UNIT_ALIASES))}") from None
     if isinstance(value, bool):
         raise ValueError(f"{value!r} is a yes/no value; expected a number in {unit_key}")
     if isinstance(value, (int, float)):
