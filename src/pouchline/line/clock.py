@@ -1,0 +1,122 @@
+"""Scheduled time and calendar time.
+
+The simulation runs on *scheduled* (working) time only: off-shift and planned-maintenance hours
+are cut out, because during them the whole line stands still (see
+:class:`~pouchline.line.model.Calendar`). That is exact under the calendar's assumption and costs
+no simulation events. :class:`ShiftClock` maps scheduled seconds to calendar seconds and back, to
+report lead times, daily output and per-calendar-hour rates.
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:  # pragma: no cover
+    from pouchline.line.model import Calendar
+
+WEEK_S = 7 * 86400.0
+DAY_S = 86400.0
+
+
+class ShiftClock:
+    """Piecewise-linear map between scheduled seconds and calendar seconds for one calendar."""
+
+    def __init__(self, calendar: "Calendar") -> None:
+        windows = calendar.scheduled_windows_h()
+        self.starts_s = np.array([a * 3600.0 for a, _ in windows])
+        lengths = np.array([(b - a) * 3600.0 for a, b in windows])
+        self.cum_s = np.concatenate(([0.0], np.cumsum(lengths)))[:-1]
+        self.lengths_s = lengths
+        self.week_scheduled_s = float(lengths.sum())
+        self.fraction = self.week_scheduled_s / WEEK_S
+        self._starts = self.starts_s.tolist()
+        self._cum = self.cum_s.tolist()
+        self._lengths = lengths.tolist()
+
+    @property
+    def is_continuous(self) -> bool:
+        """True for a 24/7 calendar without planned maintenance (scheduled = calendar time)."""
+        return math.isclose(self.fraction, 1.0)
+
+    def to_calendar_s(self, t_sched: np.ndarray | float) -> np.ndarray:
+        """Calendar seconds at which the line has worked ``t_sched`` scheduled seconds.
+
+        The end of a working window maps to the end of that window (not the next start).
+        """
+        t = np.asarray(t_sched, dtype=float)
+        if self.is_continuous:
+            return t.copy()
+        week = np.floor(t / self.week_scheduled_s)
+        r = t - week * self.week_scheduled_s
+        at_week_end = (r == 0.0) & (t > 0.0)  # the end of a week's last window, not the next start
+        week = np.where(at_week_end, week - 1.0, week)
+        r = np.where(at_week_end, self.week_scheduled_s, r)
+        i = np.clip(np.searchsorted(self.cum_s, r, side="left") - 1, 0, len(self.cum_s) - 1)
+        return week * WEEK_S + self.starts_s[i] + (r - self.cum_s[i])
+
+    def to_scheduled_s(self, t_cal: np.ndarray | float) -> np.ndarray:
+        """Scheduled seconds the line has worked by calendar second ``t_cal``."""
+        t = np.asarray(t_cal, dtype=float)
+        if self.is_continuous:
+            return t.copy()
+        week = np.floor(t / WEEK_S)
+        r = (t - week * WEEK_S)[..., None]
+        inside = np.clip(r - self.starts_s, 0.0, self.lengths_s).sum(axis=-1)
+        return week * self.week_scheduled_s + inside
+
+    def calendar_day(self, t_sched: float) -> int:
+        """Index of the calendar day (from 0) in which scheduled second ``t_sched`` falls."""
+        if self.is_continuous:
+            return int(t_sched // DAY_S)
+        week, r = divmod(t_sched, self.week_scheduled_s)
+        i = max(bisect.bisect_right(self._cum, r) - 1, 0)
+        return int((week * WEEK_S + self._starts[i] + (r - self._cum[i])) // DAY_S)
+
+    # scalar versions for the simulation loop ------------------------------------------------
+    def start_calendar_s(self, t_sched: float) -> float:
+        """Calendar second at which work starting at scheduled second ``t_sched`` starts.
+
+        At a window's end this is the next window's start (nothing starts off-shift).
+        """
+        if self.is_continuous:
+            return t_sched
+        week, r = divmod(t_sched, self.week_scheduled_s)
+        i = max(bisect.bisect_right(self._cum, r) - 1, 0)
+        return week * WEEK_S + self._starts[i] + (r - self._cum[i])
+
+    def scheduled_at(self, t_cal: float) -> float:
+        """Scheduled seconds worked by calendar second ``t_cal`` (scalar :meth:`to_scheduled_s`)."""
+        if self.is_continuous:
+            return t_cal
+        week, r = divmod(t_cal, WEEK_S)
+        inside = 0.0
+        for start, length in zip(self._starts, self._lengths):
+            if r > start:
+                inside += min(r - start, length)
+        return week * self.week_scheduled_s + inside
+
+    def off_shift_duration_s(self, t_sched: float, duration_cal_s: float) -> float:
+        """Scheduled seconds taken by a job that runs ``duration_cal_s`` of calendar time through
+        off-shift hours, started at scheduled second ``t_sched``: it ends when it is done, or at
+        the next shift's start if it is done off-shift (nobody unloads it at night)."""
+        if self.is_continuous:
+            return duration_cal_s
+        return self.scheduled_at(self.start_calendar_s(t_sched) + duration_cal_s) - t_sched
+
+    def off_shift_speedup(self, duration_cal_s: float) -> float:
+        """Jobs per scheduled hour of a machine running through off-shift hours, over jobs per hour
+        of one that stops with the shift (1 for a 24/7 calendar). Back-to-back, without failures."""
+        if self.is_continuous or duration_cal_s <= 0:
+            return 1.0
+        weeks = max(1, min(8, int(20000 * duration_cal_s / self.week_scheduled_s)))
+        horizon = weeks * self.week_scheduled_s
+        t, jobs = 0.0, 0
+        while t < horizon:
+            t += self.off_shift_duration_s(t, duration_cal_s)
+            jobs += 1
+        return (jobs / t) * duration_cal_s
