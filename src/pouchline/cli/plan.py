@@ -1,0 +1,81 @@
+"""``pouchline plan``: the whole planning package in one folder."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from pouchline.cli._common import add_recipe_argument, load_recipe_from_args, positive_float, positive_int
+
+
+def run(args: argparse.Namespace) -> int:
+    from pouchline.export.plan_report import write_plan
+    from pouchline.plan import make_plan
+
+    recipe, materials = load_recipe_from_args(args)
+    line = None
+    if args.line:
+        from pouchline.line import load_line
+
+        line = load_line(args.line)
+        if hasattr(line, "validate_steps"):
+            line.validate_steps(set(recipe.step_ids))
+    bar = None
+    progress = None
+    if line is not None and (sys.stderr.isatty() or args.progress):
+        from tqdm import tqdm
+
+        bar = tqdm(total=100, desc="simulating line", unit="%", file=sys.stderr,
+                   bar_format="{desc}: {percentage:3.0f}%|{bar}| {elapsed}<{remaining}")
+
+        def progress(frac: float) -> None:
+            bar.n = round(100 * min(max(frac, 0.0), 1.0))
+            bar.refresh()
+    elif line is not None:
+        print(f"simulating {args.days:g} days x {args.replications} replication(s) of {args.line} ...",
+              file=sys.stderr)
+    try:
+        plan = make_plan(recipe, materials, line=line, layers=args.layers, capacity_Ah=args.capacity_Ah,
+                         energy_Wh=args.energy_Wh, format=args.format, days=args.days,
+                         warmup_days=args.warmup_days, replications=args.replications, seed=args.seed,
+                         prices=args.prices, progress=progress)
+    finally:
+        if bar is not None:
+            bar.n = 100
+            bar.close()
+    files = write_plan(plan, args.out, lot=args.lot, lot_cells=args.lot_cells)
+    s = plan.summary()
+    print(f"plan for {s['recipe_id']} rev {s['recipe_revision']} written to {args.out} ({len(files)} files)")
+    print(f"  cell: {s['layers']} layer(s), {s['capacity_Ah']:.3f} Ah, {s['energy_Wh']:.2f} Wh, {s['mass_g']:.1f} g, "
+          f"{s['specific_energy_Wh_kg']:.1f} Wh/kg, {s['energy_density_Wh_L']:.0f} Wh/L, "
+          f"{s['stack_force_kN']:.1f} kN at stack pressure")
+    if "throughput_units_per_h" in s:
+        print(f"  line: {s['throughput_units_per_h']:.1f} good cells/h, {s['MWh_per_year']:,.0f} MWh/year, "
+              f"RTY {100 * s['yield_rty']:.1f} %, bottleneck {s['bottleneck']}")
+    print(f"  cost ({s['price_scenario']}): {s['cost_per_cell_usd']:.2f} USD/cell, {s['cost_per_kWh_usd']:.0f} USD/kWh "
+          f"(materials {s['material_cost_per_kWh_usd']:.0f} USD/kWh)")
+    return 0
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "plan", help="write the whole planning package (cell, simulation, cost, BOM, traveler, charts) to a folder",
+        description="Size the cell, simulate the line, cost it, and write cell.json/txt, simulation.json, cost.json, "
+                    "sensitivity.csv, bom.xlsx, traveler.pdf and charts/*.png into --out.")
+    add_recipe_argument(p)
+    p.add_argument("--line", metavar="LINE", help="line YAML (e.g. recipes/lines/gwh-line.yaml); without it no simulation")
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("--layers", type=positive_int, help="layers per cell")
+    g.add_argument("--capacity-Ah", dest="capacity_Ah", type=positive_float, help="target capacity, Ah")
+    g.add_argument("--energy-Wh", dest="energy_Wh", type=positive_float, help="target energy, Wh")
+    p.add_argument("--format", help="named footprint from recipes/formats.yaml (see pouchline cell --list-formats)")
+    p.add_argument("--days", type=positive_float, default=60.0, help="simulated days per replication (default 60)")
+    p.add_argument("--warmup-days", dest="warmup_days", type=float, default=5.0, help="warm-up days (default 5)")
+    p.add_argument("--replications", type=positive_int, default=3, help="replications (default 3)")
+    p.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
+    p.add_argument("--prices", choices=["low", "base", "high"], default="base", help="material price scenario")
+    p.add_argument("--lot", default="LOT-0001", help="lot number of the sample traveler (default LOT-0001)")
+    p.add_argument("--lot-cells", dest="lot_cells", type=positive_int, default=100, help="cells in the sample lot")
+    p.add_argument("--progress", action="store_true", help="show a progress bar even when stderr is not a terminal")
+    p.add_argument("--out", required=True, metavar="DIR", help="output folder (created if missing)")
+    p.set_defaults(func=run)

@@ -1,0 +1,143 @@
+"""Charts of a plan as PNG figures (matplotlib, Agg backend: no screen needed).
+
+Each function takes plain tables or result objects and returns a matplotlib Figure; the caller
+saves it (``pouchline.export.plan_report`` writes them atomically). No calculation happens here.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Mapping, Sequence
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import pandas as pd  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+
+STATE_COLOURS = {"busy": "#2e7d32", "blocked": "#f9a825", "starved": "#90a4ae", "down": "#c62828",
+                 "setup": "#6a1b9a", "other": "#e0e0e0"}
+
+
+def _fig(w: float = 8.0, h: float = 4.5) -> tuple[Figure, Any]:
+    fig, ax = plt.subplots(figsize=(w, h), dpi=110, layout="constrained")
+    ax.grid(axis="x", alpha=0.3)
+    return fig, ax
+
+
+def mass_breakdown(mass_breakdown_g: Mapping[str, float], title: str) -> Figure:
+    """Horizontal bars of a cell's mass by component, g and share."""
+    items = sorted(mass_breakdown_g.items(), key=lambda kv: kv[1])
+    total = sum(v for _, v in items) or 1.0
+    fig, ax = _fig(8, 0.35 * len(items) + 1.5)
+    names = [k.replace("_", " ") for k, _ in items]
+    vals = [v for _, v in items]
+    ax.barh(names, vals, color="#1565c0")
+    for i, v in enumerate(vals):
+        ax.text(v, i, f"  {v:.3g} g ({100 * v / total:.1f} %)", va="center", fontsize=8)
+    ax.set_xlabel("mass per cell, g")
+    ax.set_xlim(0, max(vals) * 1.35 if vals else 1)
+    ax.set_title(title, fontsize=10)
+    return fig
+
+
+def energy_vs_layers(df: pd.DataFrame, title: str) -> Figure:
+    """Cell Wh/kg and Wh/L against the number of layers, with the jellyroll and stack for reference.
+
+    The in-fixture figures are left out (they are orders of magnitude lower for one cell per
+    fixture); they are in the cell tables.
+    """
+    fig, (ax, ax2) = plt.subplots(1, 2, figsize=(10, 4.2), dpi=110, layout="constrained")
+    x = df["layers"]
+    ok = df.get("within_thickness_limit", pd.Series([True] * len(df)))
+    for scope, style in (("jellyroll", ":"), ("stack", "--"), ("cell", "-")):
+        if f"{scope}_Wh_kg" in df:
+            ax.plot(x, df[f"{scope}_Wh_kg"], ls=style, marker="." if scope == "cell" else None, label=scope)
+        if f"{scope}_Wh_L" in df:
+            ax2.plot(x, df[f"{scope}_Wh_L"], ls=style, marker="." if scope == "cell" else None, label=scope)
+    for a, unit in ((ax, "specific energy, Wh/kg"), (ax2, "energy density, Wh/L")):
+        a.set_xlabel("layers per cell")
+        a.set_ylabel(unit)
+        a.grid(alpha=0.3)
+        a.set_ylim(bottom=0)
+        if not ok.all():
+            first_bad = x[~ok.astype(bool)].min()
+            a.axvspan(first_bad - 0.5, x.max() + 0.5, color="red", alpha=0.08, label="over thickness limit")
+        a.legend(fontsize=7, loc="lower right")
+    fig.suptitle(title, fontsize=10)
+    return fig
+
+
+def station_states(stations: Sequence[Mapping[str, Any]], title: str) -> Figure:
+    """Stacked bars of each station's share of scheduled time: busy, blocked, starved, down."""
+    names = [s["name"] for s in stations]
+    fig, ax = _fig(9, 0.32 * len(names) + 1.6)
+    left = [0.0] * len(names)
+    for state, key in (("busy", "utilization"), ("setup", "setup_fraction"), ("down", "down_fraction"),
+                       ("blocked", "blocked_fraction"), ("starved", "starved_fraction")):
+        vals = [float(s.get(key) or 0.0) for s in stations]
+        if not any(vals):
+            continue
+        ax.barh(names, vals, left=left, color=STATE_COLOURS[state], label=state)
+        left = [a + b for a, b in zip(left, vals)]
+    ax.invert_yaxis()
+    ax.set_xlim(0, 1.05)
+    ax.set_xlabel("fraction of scheduled time")
+    ax.legend(fontsize=7, ncol=5, loc="upper center", bbox_to_anchor=(0.5, -0.12))
+    ax.set_title(title, fontsize=10)
+    return fig
+
+
+def throughput_over_time(series_per_day: Sequence[Sequence[float]], warmup_days: float, title: str) -> Figure:
+    """Good cells per day for each replication, with the warm-up shaded."""
+    fig, ax = _fig()
+    for i, s in enumerate(series_per_day):
+        ax.plot(range(1, len(s) + 1), s, lw=1, alpha=0.8, label=f"replication {i + 1}")
+    if warmup_days:
+        ax.axvspan(0, warmup_days, color="grey", alpha=0.15, label="warm-up (not measured)")
+    ax.set_xlabel("day")
+    ax.set_ylabel("good cells per day")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7)
+    ax.set_title(title, fontsize=10)
+    return fig
+
+
+def cost_breakdown(breakdown_usd: Mapping[str, float], title: str, unit: str = "USD per cell") -> Figure:
+    """Bars of cost by category."""
+    items = sorted(breakdown_usd.items(), key=lambda kv: kv[1])
+    fig, ax = _fig(8, 0.4 * len(items) + 1.5)
+    vals = [v for _, v in items]
+    ax.barh([k.replace("_", " ") for k, _ in items], vals, color="#00838f")
+    total = sum(vals) or 1.0
+    for i, v in enumerate(vals):
+        ax.text(v, i, f"  {v:,.3g} ({100 * v / total:.0f} %)", va="center", fontsize=8)
+    ax.set_xlim(0, max(vals) * 1.3 if vals else 1)
+    ax.set_xlabel(unit)
+    ax.set_title(title, fontsize=10)
+    return fig
+
+
+def tornado(df: pd.DataFrame, base_usd_per_kWh: float, title: str, top: int = 12) -> Figure:
+    """Each input at its low and high (the rest at base): $/kWh, largest swing on top."""
+    d = df.head(top).iloc[::-1]
+    fig, ax = _fig(9, 0.38 * len(d) + 1.6)
+    labels = [str(s)[:48] for s in d["input"]]
+    lo = d["cost_per_kWh_low_usd"] - base_usd_per_kWh
+    hi = d["cost_per_kWh_high_usd"] - base_usd_per_kWh
+    ax.barh(labels, lo, left=base_usd_per_kWh, color="#43a047", label="input at low")
+    ax.barh(labels, hi, left=base_usd_per_kWh, color="#e53935", label="input at high")
+    ax.axvline(base_usd_per_kWh, color="black", lw=1)
+    ax.set_xlabel(f"cost, USD/kWh (base {base_usd_per_kWh:,.0f})")
+    ax.legend(fontsize=7, loc="lower right")
+    ax.set_title(title, fontsize=10)
+    return fig
+
+
+def figure_png(fig: Figure) -> bytes:
+    import io
+
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png")
+    plt.close(fig)
+    return buf.getvalue()

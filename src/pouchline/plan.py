@@ -1,0 +1,114 @@
+"""The planning package in one call: cell, line simulation, cost and sensitivity.
+
+Pure orchestration over the library (no file I/O); :mod:`pouchline.export.plan_report` writes
+the results to a folder, the CLI's ``plan`` command and the app call :func:`make_plan`.
+Data flows one way: recipe -> cell -> line (with the cell's sheet area and material use per
+unit) -> cost (with the simulated yields and throughput).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import pandas as pd
+
+from pouchline.materials import MaterialLibrary
+from pouchline.recipe.document import Recipe
+
+ProgressCallback = Callable[[float], None]
+
+
+@dataclass(frozen=True)
+class PlanResult:
+    """Everything one plan computes."""
+
+    recipe: Recipe
+    materials: MaterialLibrary
+    cell: Any  # pouchline.cell.CellResult
+    energy_vs_layers: pd.DataFrame
+    line: Any | None  # pouchline.line.Line
+    experiment: Any | None  # pouchline.line.ExperimentResult
+    rates: Any  # pouchline.cost.CostRates
+    prices: str
+    cost: Any  # pouchline.cost.CostResult
+    sensitivity: pd.DataFrame
+
+    def summary(self) -> dict[str, Any]:
+        """The headline figures, with their units in the keys."""
+        c = self.cell
+        out: dict[str, Any] = {
+            "recipe_id": self.recipe.id,
+            "recipe_revision": self.recipe.revision,
+            "recipe_hash": self.recipe.hash,
+            "layers": c.layers,
+            "capacity_Ah": c.capacity_Ah,
+            "energy_Wh": c.energy_Wh,
+            "mass_g": c.mass_g,
+            "specific_energy_Wh_kg": c.specific_energy_Wh_kg,
+            "energy_density_Wh_L": c.energy_density_Wh_L,
+            "stack_force_kN": c.stack_force_kN,
+            "price_scenario": self.prices,
+            "cost_per_cell_usd": self.cost.cost_per_cell_usd,
+            "cost_per_kWh_usd": self.cost.cost_per_kWh_usd,
+            "material_cost_per_kWh_usd": self.cost.material_cost_per_kWh_usd,
+        }
+        if self.experiment is not None:
+            e = self.experiment.to_dict()
+            out.update({
+                "line": self.line.name if hasattr(self.line, "name") else "",
+                "throughput_units_per_h": e.get("throughput_units_per_h"),
+                "throughput_ci95_units_per_h": e.get("throughput_ci95_units_per_h"),
+                "good_units_per_year": e.get("good_units_per_year"),
+                "MWh_per_year": (e.get("good_units_per_year") or 0.0) * c.energy_Wh / 1e6,
+                "yield_rty": e.get("yield_rty"),
+                "bottleneck": e.get("bottleneck"),
+                "bottleneck_why": e.get("bottleneck_why"),
+            })
+        return out
+
+
+def make_plan(
+    recipe: Recipe,
+    materials: MaterialLibrary,
+    *,
+    line: Any | None = None,
+    layers: int | None = None,
+    capacity_Ah: float | None = None,
+    energy_Wh: float | None = None,
+    format: str | None = None,
+    days: float = 60.0,
+    warmup_days: float = 5.0,
+    replications: int = 3,
+    seed: int = 1,
+    workers: int | None = None,
+    rates: Any | None = None,
+    prices: str = "base",
+    max_layers_chart: int = 40,
+    progress: ProgressCallback | None = None,
+) -> PlanResult:
+    """Size the cell, simulate the line (if given) and cost the cell.
+
+    ``progress`` receives the fraction of the simulation done (0-1).
+    """
+    from pouchline.cell import energy_density_vs_layers, size_cell
+    from pouchline.cost import cost_cell, load_rates, sensitivity
+
+    cell = size_cell(recipe, materials, layers=layers, capacity_Ah=capacity_Ah, energy_Wh=energy_Wh, format=format)
+    evl = energy_density_vs_layers(recipe, materials, layers=range(1, max_layers_chart + 1), format=format)
+    experiment = None
+    if line is not None:
+        from pouchline.line import run_experiment
+
+        experiment = run_experiment(
+            line, replications=replications, days=days, warmup_days=warmup_days, seed=seed, workers=workers,
+            area_per_cell_cm2=cell.area_per_cell_cm2, materials_per_unit_g=cell.materials_by_step_g,
+            cell_energy_Wh=cell.energy_Wh, progress=progress,
+        )
+    if rates is None:
+        rates = load_rates()
+    kw = dict(rates=rates, prices=prices, line=line, line_kpis=experiment)
+    cost = cost_cell(recipe, materials, cell, **kw)
+    sens = sensitivity(recipe, materials, cell, base=cost, **kw)
+    return PlanResult(recipe=recipe, materials=materials, cell=cell, energy_vs_layers=evl, line=line,
+                      experiment=experiment, rates=rates, prices=prices, cost=cost, sensitivity=sens)
