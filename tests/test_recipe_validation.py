@@ -119,6 +119,7 @@ def test_stored_hash_mismatch_is_reported(recipe_data, materials):
         ("steps.quench.kind", "teleport", "steps", "teleport"),
         ("revision", 10, "revision", "quote"),
         ("status", "off", "status", "draft"),
+        ("cell.conditions.stack_pressure_MPa", 20, "steps.clamping.pressure_MPa", "stack pressure"),
     ],
 )
 def test_bad_values_name_the_field(recipe_data, materials, path, value, field, fragment):

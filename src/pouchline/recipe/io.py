@@ -316,6 +316,15 @@ def check_against_library(recipe: Recipe, materials: MaterialLibrary, source: st
             bad(f"steps.{s.id}.active_loading_mg_cm2", s.active_loading_mg_cm2.target,
                 f"the design's active loading {d:g} mg/cm2 is outside this step's spec "
                 f"{s.active_loading_mg_cm2.lower:g}-{s.active_loading_mg_cm2.upper:g} mg/cm2")
+    design_p = cell.conditions.stack_pressure_MPa.target
+    for s in recipe.steps_of_kind("clamping"):
+        if not s.pressure_MPa.lower - 1e-9 <= design_p <= s.pressure_MPa.upper + 1e-9:
+            bad(f"steps.{s.id}.pressure_MPa", s.pressure_MPa.target,
+                f"clamps at {s.pressure_MPa.describe()} but the design's stack pressure "
+                f"(cell.conditions.stack_pressure_MPa) is {design_p:g} MPa")
+        if design_p > s.fixture_rated_pressure_MPa:
+            bad("cell.conditions.stack_pressure_MPa", design_p,
+                f"{design_p:g} MPa exceeds the fixture rating of step {s.id} ({s.fixture_rated_pressure_MPa:g} MPa)")
     for s in recipe.steps_of_kind("punching"):
         if s.part == "cathode":
             want = (pk.electrode_length_mm.target, pk.electrode_width_mm.target)
