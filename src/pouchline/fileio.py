@@ -148,6 +148,22 @@ def validate_model(model: type, data: Any, source: str) -> Any:
         raise InputError(problems_from_validation(exc, source, data)) from None
 
 
+def jsonable(obj: Any) -> Any:
+    """``obj`` with NaN and infinities as None, numpy scalars as Python numbers, keys as text,
+    tuples as lists: what :func:`json.dumps` can write as standard JSON."""
+    import math
+
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else None
+    if isinstance(obj, dict):
+        return {str(k): jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [jsonable(v) for v in obj]
+    if hasattr(obj, "item") and callable(obj.item) and type(obj).__module__ == "numpy":
+        return jsonable(obj.item())
+    return obj
+
+
 def atomic_write(path: str | os.PathLike, data: bytes | str | Callable[[Path], None]) -> Path:
     """Write ``data`` to ``path`` atomically: a temporary file in the same folder, then rename.
 

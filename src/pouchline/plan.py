@@ -77,6 +77,8 @@ def make_plan(
     capacity_Ah: float | None = None,
     energy_Wh: float | None = None,
     format: str | None = None,
+    footprint_mm: tuple[float, float] | None = None,
+    formats: Any | None = None,
     days: float = 60.0,
     warmup_days: float = 5.0,
     replications: int = 3,
@@ -94,8 +96,10 @@ def make_plan(
     from pouchline.cell import energy_density_vs_layers, size_cell
     from pouchline.cost import cost_cell, load_rates, sensitivity
 
-    cell = size_cell(recipe, materials, layers=layers, capacity_Ah=capacity_Ah, energy_Wh=energy_Wh, format=format)
-    evl = energy_density_vs_layers(recipe, materials, layers=range(1, max_layers_chart + 1), format=format)
+    cell = size_cell(recipe, materials, layers=layers, capacity_Ah=capacity_Ah, energy_Wh=energy_Wh, format=format,
+                     footprint_mm=footprint_mm, formats=formats)
+    evl = energy_density_vs_layers(recipe, materials, layers=range(1, max_layers_chart + 1), format=format,
+                                   footprint_mm=footprint_mm, formats=formats)
     experiment = None
     if line is not None:
         from pouchline.line import run_experiment

@@ -30,20 +30,50 @@ def load_recipe_from_args(args: argparse.Namespace):
     return load_recipe_and_materials(path, overrides=list(getattr(args, "overrides", []) or []))
 
 
-def _clean(obj: Any) -> Any:
-    if isinstance(obj, float):
-        return obj if math.isfinite(obj) else None
-    if isinstance(obj, dict):
-        return {str(k): _clean(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_clean(v) for v in obj]
-    return obj
-
-
 def print_json(obj: Any) -> None:
     """One JSON object on stdout (NaN and infinities become null)."""
-    json.dump(_clean(obj), sys.stdout, indent=2, ensure_ascii=False)
+    from pouchline.fileio import jsonable
+
+    json.dump(jsonable(obj), sys.stdout, indent=2, ensure_ascii=False)
     sys.stdout.write("\n")
+
+
+def footprint_mm(text: str) -> tuple[float, float]:
+    """``'330x100'`` -> (330.0, 100.0): an outer pouch length x width in mm."""
+    parts = text.lower().replace("mm", "").replace("*", "x").split("x")
+    try:
+        length, width = (float(p) for p in parts)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not LENGTHxWIDTH in mm (e.g. 330x100)") from None
+    if not (math.isfinite(length) and math.isfinite(width)) or length <= 0 or width <= 0:
+        raise argparse.ArgumentTypeError(f"{text!r}: both lengths must be positive")
+    return length, width
+
+
+def add_cell_size_options(parser: argparse.ArgumentParser) -> None:
+    """``--layers | --capacity-Ah | --energy-Wh``, ``--format | --footprint`` and ``--formats``."""
+    target = parser.add_mutually_exclusive_group()
+    target.add_argument("--layers", type=positive_int, metavar="N", help="number of layers")
+    target.add_argument("--capacity-Ah", dest="capacity_Ah", type=positive_float, metavar="X",
+                        help="target capacity, Ah (the fewest layers that reach it, at the recipe's reference rate)")
+    target.add_argument("--energy-Wh", dest="energy_Wh", type=positive_float, metavar="X", help="target energy, Wh")
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument("--format", metavar="NAME",
+                       help="a named footprint of the format catalogue, e.g. ev-300x100 (pouchline cell --list-formats)")
+    where.add_argument("--footprint", type=footprint_mm, metavar="LxW",
+                       help="outer pouch length x width in mm, length along the tabs (e.g. 330x100)")
+    parser.add_argument("--formats", metavar="PATH", help="format catalogue YAML (default: recipes/formats.yaml)")
+
+
+def cell_size_kwargs(args: argparse.Namespace) -> dict[str, Any]:
+    """The keyword arguments of :func:`pouchline.cell.size_cell` from the cell size options."""
+    formats = None
+    if getattr(args, "formats", None):
+        from pouchline.cell.formats import load_formats
+
+        formats = load_formats(args.formats)
+    return dict(layers=args.layers, capacity_Ah=args.capacity_Ah, energy_Wh=args.energy_Wh, format=args.format,
+                footprint_mm=getattr(args, "footprint", None), formats=formats)
 
 
 def positive_int(text: str) -> int:
@@ -66,5 +96,5 @@ def positive_float(text: str) -> float:
     return v
 
 
-__all__ = ["InputError", "add_recipe_argument", "load_recipe_from_args", "print_json", "positive_int",
-           "positive_float"]
+__all__ = ["InputError", "add_cell_size_options", "add_recipe_argument", "cell_size_kwargs", "footprint_mm",
+           "load_recipe_from_args", "print_json", "positive_int", "positive_float"]

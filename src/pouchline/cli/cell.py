@@ -5,18 +5,13 @@ from __future__ import annotations
 import argparse
 import math
 
-from pouchline.cli._common import add_recipe_argument, load_recipe_from_args, positive_float, positive_int, print_json
-
-
-def _footprint(text: str) -> tuple[float, float]:
-    parts = text.lower().replace("mm", "").replace("*", "x").split("x")
-    try:
-        length, width = (float(p) for p in parts)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not LENGTHxWIDTH in mm (e.g. 330x100)") from None
-    if not (math.isfinite(length) and math.isfinite(width)) or length <= 0 or width <= 0:
-        raise argparse.ArgumentTypeError(f"{text!r}: both lengths must be positive")
-    return length, width
+from pouchline.cli._common import (
+    add_cell_size_options,
+    add_recipe_argument,
+    load_recipe_from_args,
+    positive_float,
+    print_json,
+)
 
 
 def register(subparsers) -> None:
@@ -27,16 +22,7 @@ def register(subparsers) -> None:
                     "force and fixture, and energy versus charge rate. With no target: the paper's single layer.",
     )
     add_recipe_argument(p)
-    target = p.add_mutually_exclusive_group()
-    target.add_argument("--layers", type=positive_int, metavar="N", help="number of layers")
-    target.add_argument("--capacity-Ah", dest="capacity_Ah", type=positive_float, metavar="X",
-                        help="target capacity, Ah (discharge at the recipe's reference rate)")
-    target.add_argument("--energy-Wh", dest="energy_Wh", type=positive_float, metavar="X", help="target energy, Wh")
-    where = p.add_mutually_exclusive_group()
-    where.add_argument("--format", metavar="NAME", help="a named footprint of the format catalogue (see --list-formats)")
-    where.add_argument("--footprint", type=_footprint, metavar="LxW",
-                       help="outer pouch length x width in mm, length along the tabs (e.g. 330x100)")
-    p.add_argument("--formats", metavar="PATH", help="format catalogue YAML (default: recipes/formats.yaml)")
+    add_cell_size_options(p)
     p.add_argument("--charge-min", dest="charge_min", type=positive_float, default=10.0, metavar="MIN",
                    help="charge time to report the delivered energy for (default 10 min)")
     p.add_argument("--list-formats", action="store_true", help="list the format catalogue and exit")

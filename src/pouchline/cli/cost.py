@@ -12,19 +12,16 @@ import math
 from pathlib import Path
 from typing import Any
 
-from pouchline.cli._common import add_recipe_argument, load_recipe_from_args, positive_float, positive_int, print_json
+from pouchline.cli._common import (
+    add_cell_size_options,
+    add_recipe_argument,
+    cell_size_kwargs,
+    load_recipe_from_args,
+    positive_float,
+    positive_int,
+    print_json,
+)
 from pouchline.errors import InputError
-
-
-def _footprint(text: str) -> tuple[float, float]:
-    parts = text.lower().replace("mm", "").replace("*", "x").split("x")
-    try:
-        length, width = (float(p) for p in parts)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not LENGTHxWIDTH in mm (e.g. 330x100)") from None
-    if not (math.isfinite(length) and math.isfinite(width)) or length <= 0 or width <= 0:
-        raise argparse.ArgumentTypeError(f"{text!r}: both lengths must be positive")
-    return length, width
 
 
 def _add_common(p: argparse.ArgumentParser) -> None:
@@ -39,16 +36,7 @@ def _add_common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=int, default=1, metavar="S", help="with --simulate: random seed (default 1)")
     p.add_argument("--replications", type=positive_int, default=1, metavar="R",
                    help="with --simulate: replications (default 1)")
-    target = p.add_mutually_exclusive_group()
-    target.add_argument("--layers", type=positive_int, metavar="N", help="number of layers")
-    target.add_argument("--capacity-Ah", dest="capacity_Ah", type=positive_float, metavar="X",
-                        help="target capacity, Ah (the fewest layers that reach it)")
-    target.add_argument("--energy-Wh", dest="energy_Wh", type=positive_float, metavar="X", help="target energy, Wh")
-    where = p.add_mutually_exclusive_group()
-    where.add_argument("--format", metavar="NAME", help="a named footprint of recipes/formats.yaml (e.g. ev-300x100)")
-    where.add_argument("--footprint", type=_footprint, metavar="LxW",
-                       help="outer pouch length x width in mm, length along the tabs (e.g. 330x100)")
-    p.add_argument("--formats", metavar="PATH", help="format catalogue YAML (default: recipes/formats.yaml)")
+    add_cell_size_options(p)
     p.add_argument("--prices", choices=("low", "base", "high"), default="base",
                    help="material price scenario of recipes/materials.yaml (default base)")
     p.add_argument("--rates", metavar="PATH", help="cost-rates YAML (default: recipes/cost-rates.yaml)")
@@ -95,13 +83,7 @@ def _compute(args: argparse.Namespace) -> dict[str, Any]:
     if args.simulate and not args.line:
         raise InputError.single("--simulate", "", "needs --line LINE (the line to simulate)")
     recipe, materials = load_recipe_from_args(args)
-    formats = None
-    if args.formats:
-        from pouchline.cell.formats import load_formats
-
-        formats = load_formats(args.formats)
-    cell = size_cell(recipe, materials, layers=args.layers, capacity_Ah=args.capacity_Ah, energy_Wh=args.energy_Wh,
-                     format=args.format, footprint_mm=args.footprint, formats=formats)
+    cell = size_cell(recipe, materials, **cell_size_kwargs(args))
     rates = load_rates(args.rates or DEFAULT_RATES_PATH)
     line = kpis = None
     if args.line:

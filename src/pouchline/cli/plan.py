@@ -5,7 +5,14 @@ from __future__ import annotations
 import argparse
 import sys
 
-from pouchline.cli._common import add_recipe_argument, load_recipe_from_args, positive_float, positive_int
+from pouchline.cli._common import (
+    add_cell_size_options,
+    add_recipe_argument,
+    cell_size_kwargs,
+    load_recipe_from_args,
+    positive_float,
+    positive_int,
+)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -35,8 +42,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"simulating {args.days:g} days x {args.replications} replication(s) of {args.line} ...",
               file=sys.stderr)
     try:
-        plan = make_plan(recipe, materials, line=line, layers=args.layers, capacity_Ah=args.capacity_Ah,
-                         energy_Wh=args.energy_Wh, format=args.format, days=args.days,
+        plan = make_plan(recipe, materials, line=line, **cell_size_kwargs(args), days=args.days,
                          warmup_days=args.warmup_days, replications=args.replications, seed=args.seed,
                          prices=args.prices, progress=progress)
     finally:
@@ -64,11 +70,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                     "sensitivity.csv, bom.xlsx, traveler.pdf and charts/*.png into --out.")
     add_recipe_argument(p)
     p.add_argument("--line", metavar="LINE", help="line YAML (e.g. recipes/lines/gwh-line.yaml); without it no simulation")
-    g = p.add_mutually_exclusive_group()
-    g.add_argument("--layers", type=positive_int, help="layers per cell")
-    g.add_argument("--capacity-Ah", dest="capacity_Ah", type=positive_float, help="target capacity, Ah")
-    g.add_argument("--energy-Wh", dest="energy_Wh", type=positive_float, help="target energy, Wh")
-    p.add_argument("--format", help="named footprint from recipes/formats.yaml (see pouchline cell --list-formats)")
+    add_cell_size_options(p)
     p.add_argument("--days", type=positive_float, default=60.0, help="simulated days per replication (default 60)")
     p.add_argument("--warmup-days", dest="warmup_days", type=float, default=5.0, help="warm-up days (default 5)")
     p.add_argument("--replications", type=positive_int, default=3, help="replications (default 3)")

@@ -15,23 +15,11 @@ from typing import Any
 
 from pouchline.errors import InputError
 from pouchline.export import charts
-from pouchline.fileio import atomic_write
-
-
-def _clean(obj: Any) -> Any:
-    if isinstance(obj, float):
-        return obj if math.isfinite(obj) else None
-    if isinstance(obj, dict):
-        return {str(k): _clean(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_clean(v) for v in obj]
-    if hasattr(obj, "item") and callable(obj.item):  # numpy scalars
-        return _clean(obj.item())
-    return obj
+from pouchline.fileio import atomic_write, jsonable
 
 
 def _json(obj: Any) -> str:
-    return json.dumps(_clean(obj), indent=2, ensure_ascii=False, default=str) + "\n"
+    return json.dumps(jsonable(obj), indent=2, ensure_ascii=False, default=str) + "\n"
 
 
 def write_plan(plan: Any, out_dir: str | os.PathLike, *, lot: str = "LOT-0001", lot_cells: int = 100,
