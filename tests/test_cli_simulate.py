@@ -107,7 +107,7 @@ def test_bad_files_exit_2(capsys, tmp_path, content, expected):
 
 def test_missing_file_exits_2(capsys, tmp_path):
     assert main(["simulate", str(tmp_path / "none.yaml")]) == 2
-    assert "no such file" in capsys.readouterr().err
+    assert "does not exist" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("args, expected", [

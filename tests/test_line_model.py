@@ -178,10 +178,10 @@ def test_calendar_maintenance_must_fit_in_the_working_week():
 
 @pytest.mark.parametrize("content, expected", [
     (b"", "is empty"),
-    (b"name: [unclosed\n", "is not valid YAML (line"),
+    (b"name: [unclosed\n", "is not valid YAML at line"),
     (b"\x00\x01\x02binary", "is a binary file"),
     (b"\xff\xfe\xfa bad", "is not UTF-8 text"),
-    (b"- just\n- a list\n", "must be a mapping"),
+    (b"- just\n- a list\n", "expected a mapping"),
     (b"name: t\n", "stations: is required"),
 ])
 def test_bad_files_are_input_errors_not_tracebacks(tmp_path, content, expected):
@@ -194,7 +194,7 @@ def test_bad_files_are_input_errors_not_tracebacks(tmp_path, content, expected):
 
 
 def test_missing_file(tmp_path):
-    with pytest.raises(InputError, match="no such file"):
+    with pytest.raises(InputError, match="does not exist"):
         load_line(tmp_path / "nope.yaml")
 
 

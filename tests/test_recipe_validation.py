@@ -286,3 +286,14 @@ def test_random_corruptions_are_rejected_cleanly(recipe_data, materials, data):
         _load(d, materials)
     except InputError as exc:
         assert exc.problems and all(str(p).startswith("test.yaml") for p in exc.problems)
+
+
+def test_yaml_alias_bomb_is_refused_quickly(materials):
+    # "billion laughs": 7 levels of 9 aliases would expand to 4.8 million strings
+    lines = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
+    names = "abcdefg"
+    for prev, cur in zip(names, names[1:]):
+        lines.append(f"{cur}: &{cur} [" + ",".join([f"*{prev}"] * 9) + "]")
+    lines.append("id: X")
+    with pytest.raises(InputError, match="alias"):
+        load_recipe_text("\n".join(lines), "bomb.yaml", materials=materials)

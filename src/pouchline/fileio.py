@@ -9,6 +9,7 @@ path, value, what is allowed. Every output file is written with :func:`atomic_wr
 from __future__ import annotations
 
 import os
+import reprlib
 import tempfile
 from pathlib import Path
 from typing import Any, Callable
@@ -20,6 +21,27 @@ from pouchline.errors import InputError, Problem
 
 #: Larger YAML inputs are refused: a recipe is a few tens of kB.
 MAX_YAML_BYTES = 2_000_000
+#: YAML aliases (``*name``) allowed in one document; pouchline's files use none, and a few
+#: nested aliases can expand to billions of nodes ("billion laughs").
+MAX_YAML_ALIASES = 50
+
+
+class _SafeLimitedLoader(yaml.SafeLoader):
+    """PyYAML's safe loader with a cap on alias references."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._aliases = 0
+
+    def compose_node(self, parent, index):  # type: ignore[override]
+        if self.check_event(yaml.events.AliasEvent):
+            self._aliases += 1
+            if self._aliases > MAX_YAML_ALIASES:
+                mark = self.peek_event().start_mark
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"more than {MAX_YAML_ALIASES} aliases (*name); refused as a possible alias bomb",
+                    mark)
+        return super().compose_node(parent, index)
 
 
 def read_yaml_text(text_or_bytes: str | bytes, source: str, *, what: str = "file") -> Any:
@@ -42,7 +64,7 @@ def read_yaml_text(text_or_bytes: str | bytes, source: str, *, what: str = "file
     if not text.strip():
         raise InputError.single(source, "", f"is empty; expected a YAML {what}")
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=_SafeLimitedLoader)  # noqa: S506 - a SafeLoader subclass
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
@@ -135,8 +157,16 @@ def problems_from_validation(exc: ValidationError, source: str, data: Any) -> li
     return out
 
 
+_REPR = reprlib.Repr()
+_REPR.maxstring = 60
+_REPR.maxother = 60
+_REPR.maxlevel = 2
+_REPR.maxlist = _REPR.maxdict = 4
+
+
 def _short(value: Any, limit: int = 80) -> str:
-    txt = repr(value)
+    """A short repr that never walks a huge value."""
+    txt = _REPR.repr(value)
     return txt if len(txt) <= limit else txt[: limit - 3] + "..."
 
 

@@ -614,39 +614,20 @@ def validation_error_to_input_error(exc: ValidationError, source: str, data: Any
 
 
 def parse_line_text(text: str | bytes, source: str = "upload") -> Line:
-    """Validate a line given as YAML text or bytes (e.g. an upload in the app)."""
-    if isinstance(text, bytes):
-        if b"\x00" in text[:8192]:
-            raise InputError.single(source, "", "is a binary file, not a YAML line file")
-        try:
-            text = text.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise InputError.single(source, "", f"is not UTF-8 text ({exc.reason} at byte {exc.start}); "
-                                    "a line file is YAML text") from None
-    if "\x00" in text:
-        raise InputError.single(source, "", "is a binary file, not a YAML line file")
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark is not None else ""
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise InputError.single(source, "", f"is not valid YAML{where}: {problem}") from None
-    if data is None:
-        raise InputError.single(source, "", "is empty; a line file needs name, calendar and stations")
+    """Validate a line given as YAML text or bytes (e.g. an upload in the app).
+
+    Reading goes through :func:`pouchline.fileio.read_yaml_text` like every other pouchline file
+    (size limit, binary and encoding checks, a cap on YAML aliases).
+    """
+    from pouchline.fileio import read_yaml_text
+
+    data = read_yaml_text(text, source, what="line file")
     return Line.from_data(data, source)
 
 
 def load_line(path: str | os.PathLike[str]) -> Line:
     """Read and validate a line file. Every problem is an :class:`InputError` naming the file."""
-    p = Path(path)
-    source = str(path)
-    if not p.exists():
-        raise InputError.single(source, "", "no such file")
-    if p.is_dir():
-        raise InputError.single(source, "", "is a directory, not a line file")
-    try:
-        raw = p.read_bytes()
-    except OSError as exc:
-        raise InputError.single(source, "", f"cannot be read: {exc.strerror or exc}") from None
-    return parse_line_text(raw, source)
+    from pouchline.fileio import read_yaml
+
+    data = read_yaml(path, what="line file")
+    return Line.from_data(data, str(path))
