@@ -50,7 +50,8 @@ def parse_override(text: str) -> tuple[str, Any]:
 def apply_overrides(data: dict, overrides: Iterable[tuple[str, Any] | str], source: str = "--set") -> dict:
     """A copy of ``data`` with each dotted path set to its value.
 
-    List items are addressed by index or by their ``id`` (``steps.melt_cast.temperature_C``).
+    List items are addressed by index, by their ``id`` (``steps.melt_cast.temperature_C``) or,
+    for items without ids, by their ``name`` (``stations.stacker.machines`` in a line file).
     Setting a scalar on a parameter mapping replaces its target and keeps its tolerance and
     flags, marking the source ``user: --set``.
     """
@@ -66,7 +67,12 @@ def apply_overrides(data: dict, overrides: Iterable[tuple[str, Any] | str], sour
                 idx = _list_index(node, key)
                 if idx is None:
                     ids = [n.get("id") for n in node if isinstance(n, dict) and "id" in n]
-                    allowed = f"an index 0-{len(node) - 1}" + (f" or one of the ids {ids}" if ids else "")
+                    names = [n.get("name") for n in node if isinstance(n, dict) and "name" in n]
+                    allowed = f"an index 0-{len(node) - 1}"
+                    if ids:
+                        allowed += f" or one of the ids {ids}"
+                    elif names:
+                        allowed += f" or one of the names {names}"
                     raise InputError.single(source, path, f"{key!r} at {where} is not {allowed}")
                 if last:
                     node[idx] = _merge_value(node[idx], value)
@@ -90,9 +96,10 @@ def _list_index(node: list, key: str) -> int | None:
     if key.lstrip("-").isdigit():
         idx = int(key)
         return idx if -len(node) <= idx < len(node) else None
-    for i, n in enumerate(node):
-        if isinstance(n, dict) and n.get("id") == key:
-            return i
+    for field in ("id", "name"):  # recipe steps by id, line stations by name
+        for i, n in enumerate(node):
+            if isinstance(n, dict) and n.get(field) == key:
+                return i
     return None
 
 

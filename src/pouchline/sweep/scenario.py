@@ -148,25 +148,10 @@ def split_inputs(inputs: Mapping[str, Any]) -> SplitInputs:
 
 
 def apply_line_overrides(data: dict, overrides: list[tuple[str, Any]], source: str = "line") -> dict:
-    """``apply_overrides`` for line data, with stations addressed by ``name`` (``stations.stacking.machines``).
-
-    :func:`pouchline.recipe.io.apply_overrides` addresses list items by ``id`` or index; line
-    stations have names, so a name is turned into the station's index first.
-    """
+    """``apply_overrides`` for line data: stations are addressed by ``name`` (``stations.stacker.machines``)."""
     from pouchline.recipe.io import apply_overrides
 
-    stations = data.get("stations") if isinstance(data, dict) else None
-    names = [s.get("name") for s in stations if isinstance(s, dict)] if isinstance(stations, list) else []
-    fixed: list[tuple[str, Any]] = []
-    for path, value in overrides:
-        keys = path.split(".")
-        if len(keys) >= 2 and keys[0] == "stations" and not keys[1].lstrip("-").isdigit():
-            if keys[1] not in names:
-                raise InputError.single(source, f"line.{path}", f"{keys[1]!r} is not a station of the line; stations: "
-                                        f"{', '.join(str(n) for n in names)}")
-            keys[1] = str(names.index(keys[1]))
-        fixed.append((".".join(keys), value))
-    return apply_overrides(data, fixed, source=source)
+    return apply_overrides(data, overrides, source=source)
 
 
 # -- per-process cache of the validated base files ----------------------------------------------------
