@@ -135,7 +135,7 @@ def test_an_interrupted_sweep_resumes_without_redoing_finished_scenarios(tmp_pat
     res = run_toy(sweep, out=out, evaluator=counting)
     assert res.skipped == 5 and res.ran == 13
     assert sorted(calls) == list(range(5, 18))
-    fresh = run_toy(sweep, out=tmp_path / "fresh.csv")
+    run_toy(sweep, out=tmp_path / "fresh.csv")
     assert out.read_bytes() == (tmp_path / "fresh.csv").read_bytes()
     assert not journal.exists()  # removed once the results are written
 

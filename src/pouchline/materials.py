@@ -12,7 +12,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from pouchline.recipe.params import check_source, quantity
+from pouchline.recipe.params import check_source
 
 PriceScenario = Literal["low", "base", "high"]
 PRICE_SCENARIOS: tuple[str, ...] = ("low", "base", "high")

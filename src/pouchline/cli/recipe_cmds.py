@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
 from pouchline.cli._common import add_recipe_argument, load_recipe_from_args
 from pouchline.errors import InputError

@@ -25,7 +25,7 @@ def _json(obj: Any) -> str:
 def write_plan(plan: Any, out_dir: str | os.PathLike, *, lot: str = "LOT-0001", lot_cells: int = 100,
                template: str | None = None) -> list[Path]:
     """Write every part of ``plan`` into ``out_dir`` (created if missing). Returns the files."""
-    from pouchline.cli.cell import render_text as cell_text
+    from pouchline.cell.report import render_text as cell_text
     from pouchline.cost import build_bom
     from pouchline.export.excel import write_cost_workbook
     from pouchline.export.traveler import write_traveler
