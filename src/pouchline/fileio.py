@@ -202,6 +202,8 @@ def atomic_write(path: str | os.PathLike, data: bytes | str | Callable[[Path], N
     any earlier file at ``path`` untouched and no temporary file behind.
     """
     target = Path(path)
+    if target.is_dir():
+        raise InputError.single(str(path), "", "is a folder; give the path of a file to write")
     folder = target.parent if str(target.parent) else Path(".")
     if not folder.exists():
         raise InputError.single(str(path), "", f"cannot be written: the folder {folder} does not exist")

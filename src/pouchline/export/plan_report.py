@@ -35,6 +35,8 @@ def write_plan(plan: Any, out_dir: str | os.PathLike, *, lot: str = "LOT-0001", 
     out = Path(out_dir)
     if out.exists() and not out.is_dir():
         raise InputError.single(str(out), "--out", "exists and is not a folder")
+    if not out.exists() and not out.parent.is_dir():
+        raise InputError.single(str(out), "--out", f"cannot be created: its parent folder {out.parent} does not exist")
     try:
         (out / "charts").mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -54,11 +56,27 @@ def write_plan(plan: Any, out_dir: str | os.PathLike, *, lot: str = "LOT-0001", 
     bom = build_bom(cost, r, plan.materials)
     written.append(write_cost_workbook(out / "bom.xlsx", cost, bom, recipe=r, materials=plan.materials,
                                        rates=plan.rates, sensitivity=plan.sensitivity))
+    # The routing's punch sizes, checks and fixture are the recipe's: a traveler for a cell of
+    # another electrode size would print wrong instructions, so the sample traveler is then
+    # printed for the recipe's own electrode (with the plan's layer count) and says so.
+    from pouchline.cell import size_cell
+    from pouchline.export.traveler_model import routing_mismatch
+
+    tcell = cell
+    why = routing_mismatch(r, cell.electrode_mm["length"], cell.electrode_mm["width"])
+    note = ""
+    if why:
+        tcell = size_cell(r, plan.materials, layers=cell.layers if cell.within_thickness_limit else 1)
+        note = (f"Sample traveler for the recipe's own {tcell.electrode_mm['length']:g} x "
+                f"{tcell.electrode_mm['width']:g} mm electrode, not the planned cell: {why}")
     tr = build_traveler(r, lot=lot, cells=lot_cells, materials=plan.materials,
-                        materials_by_step_g=cell.materials_by_step_g,
-                        cell_format=f"{cell.layers} layer(s), {cell.capacity_Ah:.3g} Ah")
+                        materials_by_step_g=tcell.materials_by_step_g, issued=dt.date.today(), issue_note=note,
+                        cell_format=(f"{tcell.layers} layer(s), {tcell.capacity_Ah:.3g} Ah, electrode "
+                                     f"{tcell.electrode_mm['length']:g} x {tcell.electrode_mm['width']:g} mm"))
     write_traveler(out / "traveler.pdf", tr, load_template(template))
     written.append(out / "traveler.pdf")
+    if note:
+        put("traveler-note.txt", note + "\n")
 
     # charts
     label = f"{r.id} rev {r.revision}, {cell.layers} layer(s), {cell.capacity_Ah:.3g} Ah"

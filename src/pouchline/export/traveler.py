@@ -477,6 +477,9 @@ class _Builder:
             flow.append(Paragraph(_x(note + " Fill in the required quantities by hand and have them checked."),
                                   st.warn))
             flow.append(Spacer(1, 1.5 * mm))
+        elif tr.issue_note:
+            flow.append(Paragraph(_x(tr.issue_note), st.warn))
+            flow.append(Spacer(1, 1.5 * mm))
         safety = self.t.section("safety")
         listed = bool(safety is not None and safety.material_hazards)
         hazard_ref = {h.id: f"M{k}" for k, h in enumerate(tr.hazards, start=1)} if listed else {}

@@ -61,6 +61,24 @@ def check_cells(cells: Any, field: str = "--cells") -> int:
     return cells
 
 
+def routing_mismatch(recipe: Recipe, electrode_length_mm: float, electrode_width_mm: float) -> str:
+    """Why the recipe's routing cannot make a cell of this electrode size ('' when it can).
+
+    The punching steps, in-process checks and the fixture of the routing are written for the
+    recipe's electrode; a traveler for another size would print wrong instructions.
+    """
+    want = sorted((round(electrode_length_mm, 3), round(electrode_width_mm, 3)))
+    for step in recipe.steps_of_kind("punching"):
+        if step.part == "cathode":
+            got = sorted((round(step.length_mm.target, 3), round(step.width_mm.target, 3)))
+            if got != want:
+                return (f"the routing punches cathodes {step.length_mm.target:g} x {step.width_mm.target:g} mm "
+                        f"(step {step.id}) and its checks and fixture are for that size, but the cell has "
+                        f"{electrode_length_mm:g} x {electrode_width_mm:g} mm electrodes; make a recipe revision "
+                        "whose punching steps, checks and fixture match that format")
+    return ""
+
+
 def check_scrap_allowance(frac: Any, field: str = "--scrap-allowance") -> float:
     """A scrap allowance as a fraction, 0 to :data:`MAX_SCRAP_ALLOWANCE` (0.05 = 5 % extra)."""
     try:

@@ -151,18 +151,23 @@ def _binomials(rng: np.random.Generator, n: int, p: float) -> Iterator[int]:
         yield from rng.binomial(n, p, _DRAW_BLOCK).tolist()
 
 
+#: Longest simulated period accepted (days): a year of the GWh line takes ~4 s, ten years ~40 s.
+MAX_SIM_DAYS = 3660.0
+
+
 def _check_run_args(days: Any, warmup_days: Any, lot_size: Any) -> tuple[float, float, int | None]:
     problems = []
     try:
         d = float(days)
-        if not (math.isfinite(d) and d > 0):
+        if not (math.isfinite(d) and 0 < d <= MAX_SIM_DAYS):
             raise ValueError
     except (TypeError, ValueError):
-        problems.append(Problem("days", f"{days!r} is not allowed: the measured period must be > 0 days", days))
+        problems.append(Problem("days", f"{days!r} is not allowed: the measured period must be > 0 and at most "
+                                f"{MAX_SIM_DAYS:g} days (10 years)", days))
         d = 0.0
     try:
         w = float(warmup_days)
-        if not (math.isfinite(w) and w >= 0):
+        if not (math.isfinite(w) and 0 <= w <= MAX_SIM_DAYS):
             raise ValueError
     except (TypeError, ValueError):
         problems.append(Problem("warmup_days", f"{warmup_days!r} is not allowed: the warm-up must be >= 0 days",

@@ -1,0 +1,58 @@
+"""User mistakes across commands: exit 2, a message naming what is wrong, nothing written."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from conftest import DEFAULT_RECIPE, RECIPES
+
+LINE = RECIPES / "lines" / "gwh-line.yaml"
+
+
+def run(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "pouchline", *args], capture_output=True, text=True, timeout=300)
+
+
+def test_traveler_refuses_a_format_its_routing_cannot_make(tmp_path):
+    # The routing punches 35 x 50 mm and sizes its fixture for that area: printing it for a
+    # 300 x 100 mm cell would tell the floor to hold 900 kN with the lab cell's six M8 bolts.
+    out = tmp_path / "t.pdf"
+    res = run("traveler", str(DEFAULT_RECIPE), "--lot", "L-0001", "--cells", "10", "--format", "ev-300x100",
+              "--out", str(out))
+    assert res.returncode == 2, res.stderr
+    assert "punches cathodes 50 x 35 mm" in res.stderr and "300 x 100 mm" in res.stderr
+    assert not out.exists()
+
+
+def test_plan_prints_the_sample_traveler_for_the_recipes_own_electrode(tmp_path):
+    out = tmp_path / "plan"
+    res = run("plan", str(DEFAULT_RECIPE), "--capacity-Ah", "10", "--format", "ev-300x100", "--out", str(out))
+    assert res.returncode == 0, res.stderr
+    note = (out / "traveler-note.txt").read_text()
+    assert "recipe's own 50 x 35 mm electrode" in note
+    from pypdf import PdfReader
+
+    text = "".join(p.extract_text() for p in PdfReader(out / "traveler.pdf").pages)
+    assert "recipe's own" in text
+
+
+def test_output_path_that_is_a_folder(tmp_path):
+    folder = tmp_path / "bom.xlsx"
+    folder.mkdir()
+    res = run("bom", str(DEFAULT_RECIPE), "--out", str(folder))
+    assert res.returncode == 2 and "is a folder" in res.stderr and "Traceback" not in res.stderr
+
+
+def test_plan_does_not_create_a_mistyped_folder_tree(tmp_path):
+    res = run("plan", str(DEFAULT_RECIPE), "--out", str(tmp_path / "no" / "such" / "plan"))
+    assert res.returncode == 2 and "does not exist" in res.stderr
+    assert not (tmp_path / "no").exists()
+
+
+@pytest.mark.parametrize("days", ["1e9", "0", "-3", "nan"])
+def test_simulation_length_is_bounded(days):
+    res = run("simulate", str(LINE), "--days", days)
+    assert res.returncode == 2 and "Traceback" not in res.stderr
