@@ -27,6 +27,13 @@ st.caption("The batch traveler of one lot: routing with set points and record fi
 
 model = library("pouchline.export.traveler_model", "build_traveler", "check_lot", "check_cells")
 render = library("pouchline.export.traveler", "render_traveler")
+
+
+def model_blockers(recipe, materials, cell):
+    """The library's reasons not to print this card (steps vs design, routing vs cell format)."""
+    from pouchline.export.traveler_model import traveler_blockers
+
+    return traveler_blockers(recipe, materials, cell)
 templates = library("pouchline.export.traveler_template", "load_template", "available_templates")
 if model is None or render is None or templates is None:
     not_available("pouchline.export.traveler", "The PDF traveler")
@@ -92,6 +99,12 @@ with right:
         st.caption(f":orange[The recipe is **{recipe.status}**, not approved: the traveler prints its status.]")
     if problems:
         st.info("Fix the lot number to prepare the traveler.")
+        st.stop()
+    blockers = model_blockers(recipe, materials, cell)
+    if blockers:
+        st.error("This traveler would contradict itself, so it is not printed:", icon=":material/block:")
+        for p in blockers:
+            st.error(problem_text(p), icon=":material/error:")
         st.stop()
     try:
         tr = model.build_traveler(

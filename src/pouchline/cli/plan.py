@@ -50,6 +50,9 @@ def run(args: argparse.Namespace) -> int:
             bar.n = 100
             bar.close()
     files = write_plan(plan, args.out, lot=args.lot, lot_cells=args.lot_cells)
+    notes = [f for f in files if f.name == "traveler-note.txt"]
+    if notes:
+        print("note: " + notes[0].read_text(encoding="utf-8").strip(), file=sys.stderr)
     s = plan.summary()
     print(f"plan for {s['recipe_id']} rev {s['recipe_revision']} written to {args.out} ({len(files)} files)")
     print(f"  cell: {s['layers']} layer(s), {s['capacity_Ah']:.3f} Ah, {s['energy_Wh']:.2f} Wh, {s['mass_g']:.1f} g, "

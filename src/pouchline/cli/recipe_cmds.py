@@ -24,7 +24,7 @@ def _kind_of(path: str, data: dict) -> str:
     return "recipe"
 
 
-def validate_one(path: str) -> str:
+def validate_one(path: str, overrides: list[str] | None = None) -> str:
     """Validate one file of any pouchline kind; return the OK line or raise InputError."""
     data = read_yaml(path, what="pouchline file")
     kind = _kind_of(path, data)
@@ -60,9 +60,14 @@ def validate_one(path: str) -> str:
         return f"OK {path}: sweep"
     from pouchline.recipe.io import load_recipe_and_materials
 
-    recipe, _ = load_recipe_and_materials(path)
-    return (f"OK {path}: recipe {recipe.id} rev {recipe.revision} ({recipe.status}), {len(recipe.steps)} steps, "
+    recipe, materials = load_recipe_and_materials(path, overrides=overrides)
+    line = (f"OK {path}: recipe {recipe.id} rev {recipe.revision} ({recipe.status}), {len(recipe.steps)} steps, "
             f"hash {recipe.hash}")
+    from pouchline.cell.consistency import recipe_consistency
+
+    for p in recipe_consistency(recipe, materials, path):
+        line += f"\n  WARNING {p} (the traveler refuses to print until the steps match the design)"
+    return line
 
 
 def run_validate(args: argparse.Namespace) -> int:
@@ -70,7 +75,7 @@ def run_validate(args: argparse.Namespace) -> int:
     problems_total = 0
     for path in args.paths:
         try:
-            print(validate_one(path))
+            print(validate_one(path, args.overrides))
         except InputError as exc:
             failed += 1
             problems_total += len(exc.problems)
@@ -105,6 +110,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("validate", help="validate recipe, materials, line or sweep files",
                        description="Validate files; exit 0 if all are valid, 2 with every problem listed if not.")
     p.add_argument("paths", nargs="+", metavar="PATH")
+    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="PATH=VALUE",
+                   help="validate recipes with this field overridden, as other commands' --set (repeatable)")
     p.set_defaults(func=run_validate)
 
     s = sub.add_parser("show", help="print a recipe as a readable route",

@@ -55,11 +55,11 @@ def _cell_quantities(recipe, materials, args: argparse.Namespace):
     if args.layers:
         kwargs["layers"] = args.layers
     cell = size_cell(recipe, materials, **kwargs)
-    from pouchline.export.traveler_model import routing_mismatch
+    from pouchline.export.traveler_model import traveler_blockers
 
-    why = routing_mismatch(recipe, cell.electrode_mm["length"], cell.electrode_mm["width"])
-    if why:
-        raise InputError.single(args.recipe, "--format", f"{args.format!r}: {why}", value=args.format)
+    blockers = traveler_blockers(recipe, materials, cell, source=str(args.recipe))
+    if blockers:
+        raise InputError(blockers)
     el = getattr(cell, "electrode_mm", {}) or {}
     size = f", electrode {el.get('length', 0):g} x {el.get('width', 0):g} mm" if el.get("length") else ""
     name = "the recipe's pouch" if cell.format == "recipe" else cell.format

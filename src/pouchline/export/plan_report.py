@@ -60,7 +60,7 @@ def write_plan(plan: Any, out_dir: str | os.PathLike, *, lot: str = "LOT-0001", 
     # another electrode size would print wrong instructions, so the sample traveler is then
     # printed for the recipe's own electrode (with the plan's layer count) and says so.
     from pouchline.cell import size_cell
-    from pouchline.export.traveler_model import routing_mismatch
+    from pouchline.export.traveler_model import routing_mismatch, traveler_blockers
 
     tcell = cell
     why = routing_mismatch(r, cell.electrode_mm["length"], cell.electrode_mm["width"])
@@ -69,12 +69,17 @@ def write_plan(plan: Any, out_dir: str | os.PathLike, *, lot: str = "LOT-0001", 
         tcell = size_cell(r, plan.materials, layers=cell.layers if cell.within_thickness_limit else 1)
         note = (f"Sample traveler for the recipe's own {tcell.electrode_mm['length']:g} x "
                 f"{tcell.electrode_mm['width']:g} mm electrode, not the planned cell: {why}")
-    tr = build_traveler(r, lot=lot, cells=lot_cells, materials=plan.materials,
-                        materials_by_step_g=tcell.materials_by_step_g, issued=dt.date.today(), issue_note=note,
-                        cell_format=(f"{tcell.layers} layer(s), {tcell.capacity_Ah:.3g} Ah, electrode "
-                                     f"{tcell.electrode_mm['length']:g} x {tcell.electrode_mm['width']:g} mm"))
-    write_traveler(out / "traveler.pdf", tr, load_template(template))
-    written.append(out / "traveler.pdf")
+    blockers = traveler_blockers(r, plan.materials, tcell)
+    if blockers:
+        note = ("No sample traveler: the recipe's steps contradict its design, so a route card would tell "
+                "the floor to make a different cell:\n" + "\n".join(f"- {p.field}: {p.message}" for p in blockers))
+    else:
+        tr = build_traveler(r, lot=lot, cells=lot_cells, materials=plan.materials,
+                            materials_by_step_g=tcell.materials_by_step_g, issued=dt.date.today(), issue_note=note,
+                            cell_format=(f"{tcell.layers} layer(s), {tcell.capacity_Ah:.3g} Ah, electrode "
+                                         f"{tcell.electrode_mm['length']:g} x {tcell.electrode_mm['width']:g} mm"))
+        write_traveler(out / "traveler.pdf", tr, load_template(template))
+        written.append(out / "traveler.pdf")
     if note:
         put("traveler-note.txt", note + "\n")
 

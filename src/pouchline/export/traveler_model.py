@@ -21,7 +21,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
 
-from pouchline.errors import InputError
+from pouchline.errors import InputError, Problem
 from pouchline.materials import MaterialLibrary, Role
 from pouchline.recipe.document import Recipe
 from pouchline.recipe.params import Param
@@ -77,6 +77,24 @@ def routing_mismatch(recipe: Recipe, electrode_length_mm: float, electrode_width
                         f"{electrode_length_mm:g} x {electrode_width_mm:g} mm electrodes; make a recipe revision "
                         "whose punching steps, checks and fixture match that format")
     return ""
+
+
+def traveler_blockers(recipe: Recipe, materials: MaterialLibrary, cell: Any = None,
+                      source: str = "") -> list[Problem]:
+    """Reasons not to print a traveler of ``recipe`` (for ``cell``, a sized cell): empty when none.
+
+    A card goes to the floor as printed, so it must not contradict itself: the steps must make
+    the cell the design describes (:func:`pouchline.cell.consistency.recipe_consistency`) and
+    the cell's electrode must be the one the routing punches (:func:`routing_mismatch`).
+    """
+    from pouchline.cell.consistency import recipe_consistency
+
+    out = recipe_consistency(recipe, materials, source)
+    if cell is not None:
+        why = routing_mismatch(recipe, cell.electrode_mm["length"], cell.electrode_mm["width"])
+        if why:
+            out.append(Problem(field="cell format", message=why, source=source))
+    return out
 
 
 def check_scrap_allowance(frac: Any, field: str = "--scrap-allowance") -> float:
