@@ -325,6 +325,37 @@ def start_factors(recipe: Any, yields: Mapping[str, float], convention: str = "s
     return out
 
 
+def trim_multipliers(recipe: Any, trim: Mapping[str, float]) -> dict[str, float]:
+    """Step id -> web-trim multiplier of the materials consumed at that step.
+
+    One web runs through a branch (cast, quench, roll; or mix, calender): the extra width a later
+    station needs is already there earlier, so trims do not compound. The multiplier of step k
+    is the largest trim at step k or after it in k's own branch (1 for assembly steps).
+    """
+    steps = list(recipe.steps)
+    out: dict[str, float] = {}
+    for k, s in enumerate(steps):
+        b = step_branch(s)
+        if b is None:
+            out[s.id] = 1.0
+            continue
+        out[s.id] = max([trim.get(t.id, 1.0) for t in steps[k:] if step_branch(t) == b] or [1.0])
+    return out
+
+
+def web_trim_factors(line: Any) -> dict[str, float]:
+    """Step id -> web area used per unit of output / area in the cell (the line's ``area_factor``).
+
+    Only stations given as web rates have one; stations of one step multiply. Empty without a line.
+    """
+    out: dict[str, float] = {}
+    for st in getattr(line, "stations", None) or ():
+        f = float(getattr(st, "area_factor", 1.0) or 1.0)
+        if f != 1.0 and (getattr(st, "rate_m_min", None) is not None or getattr(st, "rate_m2_h", None) is not None):
+            out[st.step] = out.get(st.step, 1.0) * f
+    return out
+
+
 # ------------------------------------------------------------------------------------------------
 # materials
 # ------------------------------------------------------------------------------------------------
@@ -783,7 +814,16 @@ def cost_cell(
     yields, ysrc = resolve_step_yields(recipe, rates, step_yields=step_yields, line=line, line_kpis=kpis,
                                        maturity=maturity)
     factors = start_factors(recipe, yields, convention)
-    mp = material_lines(recipe, materials, cell, factors, prices=prices, price_overrides=price_overrides,
+    # Web trim: a line station's area_factor (> 1: overhang, edge trim) takes that much more web
+    # per good unit. It is material, not units: it inflates the materials of that step and of
+    # the steps before it (like a loss), but not the units the stations process.
+    trim = web_trim_factors(line)
+    if trim:
+        tf = trim_multipliers(recipe, trim)
+        mfactors = {k: f * tf.get(k, 1.0) for k, f in factors.items()}
+    else:
+        mfactors = factors
+    mp = material_lines(recipe, materials, cell, mfactors, prices=prices, price_overrides=price_overrides,
                         include_fixture=include_fixture)
     if line is not None:
         plant = line_plant(recipe, cell, rates, rv, factors, line, kpis)
@@ -870,7 +910,7 @@ def cost_cell(
 
     fixture_cost = sum(ln.cost_usd_per_cell for ln in mp.lines if ln.component == "fixture")
     if not include_fixture:
-        fx = material_lines(recipe, materials, cell, factors, prices=prices, price_overrides=price_overrides,
+        fx = material_lines(recipe, materials, cell, mfactors, prices=prices, price_overrides=price_overrides,
                             include_fixture=True)
         fixture_cost = sum(ln.cost_usd_per_cell for ln in fx.lines if ln.component == "fixture")
 
@@ -879,6 +919,13 @@ def cost_cell(
         rty *= y
     assumptions = _assumptions(recipe, materials, rates, prices, convention, include_fixture, mp, plant,
                                yields, ysrc, factors, cell)
+    if trim:
+        assumptions.append(Assumption(
+            "scrap", "web trim of the line (station area_factor) is bought as material: "
+            + ", ".join(f"{k} x{v:.3g}" for k, v in trim.items())
+            + "; the web of one branch carries its widest trim through every step, so a material is inflated by "
+            "the largest area_factor at or after its step in its own branch (not the units processed)",
+            f"line {getattr(line, 'name', '')}: station area_factor"))
     return CostResult(
         recipe_id=recipe.id, recipe_revision=recipe.revision, prices=prices, scrap_convention=convention,
         layers=int(cell.layers), capacity_Ah=float(cell.capacity_Ah), energy_Wh=float(cell.energy_Wh),
