@@ -56,3 +56,14 @@ def test_plan_does_not_create_a_mistyped_folder_tree(tmp_path):
 def test_simulation_length_is_bounded(days):
     res = run("simulate", str(LINE), "--days", days)
     assert res.returncode == 2 and "Traceback" not in res.stderr
+
+
+def test_validate_checks_a_sweeps_parameter_paths(tmp_path):
+    src = (RECIPES / "sweeps" / "example-sweep.yaml").read_text(encoding="utf-8")
+    bad = tmp_path / "sweep.yaml"
+    bad.write_text(src.replace("cell.electrolyte_film.thickness_um:", "cell.electrolyte_film.thicknes_um:")
+                   .replace("../", str(RECIPES) + "/"), encoding="utf-8")
+    res = run("validate", str(bad))
+    assert res.returncode == 2 and "thicknes_um" in res.stderr and "did you mean thickness_um" in res.stderr
+    ok = run("validate", str(RECIPES / "sweeps" / "example-sweep.yaml"))
+    assert ok.returncode == 0 and "60 scenarios" in ok.stdout

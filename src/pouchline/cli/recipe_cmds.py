@@ -56,8 +56,14 @@ def validate_one(path: str, overrides: list[str] | None = None) -> str:
             from pouchline.sweep import load_sweep  # type: ignore[attr-defined]
         except ImportError:
             raise InputError.single(path, "", "is a sweep file, but this pouchline has no sweep module") from None
-        load_sweep(path)
-        return f"OK {path}: sweep"
+        sweep = load_sweep(path)
+        from pouchline.sweep.scenario import check_parameter_paths, load_context
+
+        # the same checks run_sweep makes before the first scenario: base files and parameter paths
+        check_parameter_paths(list(sweep.parameters), load_context(sweep), source=path)
+        from pouchline.sweep import count_scenarios
+
+        return f"OK {path}: sweep {sweep.name}, {count_scenarios(sweep):,} scenarios"
     from pouchline.recipe.io import load_recipe_and_materials
 
     recipe, materials = load_recipe_and_materials(path, overrides=overrides)
