@@ -86,6 +86,16 @@ def run(args: argparse.Namespace) -> int:
 
     recipe, materials = load_recipe_from_args(args)
     by_step, cell_format, note = _cell_quantities(recipe, materials, args)
+    if args.line:
+        if args.scrap_allowance is not None:
+            raise InputError.single("--scrap-allowance", "", "give either --scrap-allowance or --line, not both")
+        from pouchline.export.traveler_model import allowances_from_line
+        from pouchline.line import load_line
+
+        line = load_line(args.line)
+        line.validate_steps(set(recipe.step_ids))
+        if by_step is not None:
+            scrap = allowances_from_line(recipe, by_step, line)
     traveler = build_traveler(
         recipe, lot=lot, cells=cells, materials=materials, materials_by_step_g=by_step,
         scrap_allowance=scrap, genealogy_lots=genealogy, issued=args.date, issue_note=note,
@@ -117,6 +127,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--template", default=None, metavar="NAME",
                    help="layout: a name in templates/ (default, compact: templates/traveler-NAME.yaml) or a path "
                         "to a template .yaml (default: default)")
+    p.add_argument("--line", metavar="LINE", default=None,
+                   help="take each material's scrap allowance from this line's yields and web trim "
+                        "(instead of one --scrap-allowance for all)")
     p.add_argument("--scrap-allowance", type=_fraction, default=None, metavar="FRAC",
                    help="extra material issued for scrap, as a fraction (0.05 = 5 %%; default: the template's, 0.05)")
     for role, what in (("alloy", "InSnBi alloy"), ("film", "Li6PS5Cl electrolyte film"), ("cathode", "cathode sheet")):

@@ -97,6 +97,32 @@ def traveler_blockers(recipe: Recipe, materials: MaterialLibrary, cell: Any = No
     return out
 
 
+def allowances_from_line(recipe: Recipe, materials_by_step_g: Mapping[str, Mapping[str, float]],
+                         line: Any, rates: Any = None) -> dict[str, float]:
+    """Scrap allowance of each material from a line's yields and web trim.
+
+    To finish N good cells, step k must start N x F_k units, F_k = 1 / product of the yields of
+    k's own branch and of assembly after it (scrap in another branch uses none of this
+    material), times the web trim of k's branch; the allowance of a material used at several
+    steps is the gram-weighted mean of F_k - 1. Yields: the line's station scrap rates, then the
+    cost rates' default step yields (see :func:`pouchline.cost.resolve_step_yields`).
+    """
+    from pouchline.cost import load_rates
+    from pouchline.cost.model import resolve_step_yields, start_factors, trim_multipliers, web_trim_factors
+
+    yields, _src = resolve_step_yields(recipe, rates if rates is not None else load_rates(), line=line)
+    factors = start_factors(recipe, yields, "branch")
+    trim = trim_multipliers(recipe, web_trim_factors(line)) if line is not None else {}
+    grams: dict[str, float] = {}
+    extra: dict[str, float] = {}
+    for step_id, mats in materials_by_step_g.items():
+        f = factors.get(step_id, 1.0) * trim.get(step_id, 1.0)
+        for mid, g in mats.items():
+            grams[mid] = grams.get(mid, 0.0) + g
+            extra[mid] = extra.get(mid, 0.0) + g * (f - 1.0)
+    return {mid: round(extra[mid] / grams[mid], 4) for mid in grams if grams[mid] > 0}
+
+
 def check_scrap_allowance(frac: Any, field: str = "--scrap-allowance") -> float:
     """A scrap allowance as a fraction, 0 to :data:`MAX_SCRAP_ALLOWANCE` (0.05 = 5 % extra)."""
     try:
