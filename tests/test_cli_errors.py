@@ -46,10 +46,15 @@ def test_output_path_that_is_a_folder(tmp_path):
     assert res.returncode == 2 and "is a folder" in res.stderr and "Traceback" not in res.stderr
 
 
-def test_plan_does_not_create_a_mistyped_folder_tree(tmp_path):
-    res = run("plan", str(DEFAULT_RECIPE), "--out", str(tmp_path / "no" / "such" / "plan"))
-    assert res.returncode == 2 and "does not exist" in res.stderr
-    assert not (tmp_path / "no").exists()
+def test_plan_says_which_folders_it_creates_and_refuses_a_file_in_the_way(tmp_path):
+    out = tmp_path / "new" / "plan"
+    res = run("plan", str(DEFAULT_RECIPE), "--out", str(out))
+    assert res.returncode == 0, res.stderr
+    assert f"created folder {tmp_path / 'new'}" in res.stderr and f"created folder {out}" in res.stderr
+    (tmp_path / "afile").write_text("keep")
+    res = run("plan", str(DEFAULT_RECIPE), "--out", str(tmp_path / "afile" / "plan"))
+    assert res.returncode == 2 and "is a file" in res.stderr
+    assert (tmp_path / "afile").read_text() == "keep"
 
 
 @pytest.mark.parametrize("days", ["1e9", "0", "-3", "nan"])

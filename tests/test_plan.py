@@ -66,3 +66,23 @@ def test_plan_bad_input_exit_2(tmp_path):
                          capture_output=True, text=True)
     assert res.returncode == 2 and "not a folder" in res.stderr
     assert blocker.read_text() == "x"
+
+
+def test_readme_main_command_runs_on_a_fresh_checkout(tmp_path):
+    # The README's first command, verbatim after its install step, from a folder holding only the
+    # shipped recipes (so out/plan does not exist yet, as on a fresh clone).
+    import re
+    import shlex
+
+    from conftest import ROOT
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    m = re.search(r"^pip install -e \. && (pouchline plan .+)$", readme, flags=re.M)
+    assert m, "README lost its main command"
+    argv = shlex.split(m.group(1))
+    (tmp_path / "recipes").symlink_to(ROOT / "recipes", target_is_directory=True)
+    res = subprocess.run([sys.executable, "-m", "pouchline", *argv[1:], "--days", "10", "--replications", "1"],
+                         cwd=tmp_path, capture_output=True, text=True, timeout=600)
+    assert res.returncode == 0, res.stderr
+    out = tmp_path / argv[argv.index("--out") + 1]
+    assert json.loads((out / "summary.json").read_text())["layers"] >= 2

@@ -19,7 +19,12 @@ def run(args: argparse.Namespace) -> int:
     from pouchline.export.plan_report import write_plan
     from pouchline.plan import make_plan
 
+    from pouchline.export.plan_report import prepare_plan_dir
+
     recipe, materials = load_recipe_from_args(args)
+    _out, created = prepare_plan_dir(args.out)
+    for folder in created:
+        print(f"created folder {folder}", file=sys.stderr)
     line = None
     if args.line:
         from pouchline.line import load_line

@@ -22,6 +22,31 @@ def _json(obj: Any) -> str:
     return json.dumps(jsonable(obj), indent=2, ensure_ascii=False, default=str) + "\n"
 
 
+def prepare_plan_dir(out_dir: str | os.PathLike) -> tuple[Path, list[Path]]:
+    """Make sure ``out_dir`` is a folder, creating it and missing parents; return it and what was created.
+
+    Called before any long computation so a bad path fails at once; the caller says which
+    folders it created, so a mistyped path does not create folders silently.
+    """
+    out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise InputError.single(str(out), "--out", "exists and is not a folder")
+    missing: list[Path] = []
+    p = out
+    while not p.exists():
+        missing.append(p)
+        if p.parent == p:
+            break
+        p = p.parent
+    if p.exists() and not p.is_dir():
+        raise InputError.single(str(out), "--out", f"cannot be created: {p} is a file, not a folder")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError.single(str(out), "--out", f"cannot be created: {exc.strerror or exc}") from None
+    return out, list(reversed(missing))
+
+
 def write_plan(plan: Any, out_dir: str | os.PathLike, *, lot: str = "LOT-0001", lot_cells: int = 100,
                template: str | None = None) -> list[Path]:
     """Write every part of ``plan`` into ``out_dir`` (created if missing). Returns the files."""
@@ -32,11 +57,7 @@ def write_plan(plan: Any, out_dir: str | os.PathLike, *, lot: str = "LOT-0001", 
     from pouchline.export.traveler_model import build_traveler
     from pouchline.export.traveler_template import load_template
 
-    out = Path(out_dir)
-    if out.exists() and not out.is_dir():
-        raise InputError.single(str(out), "--out", "exists and is not a folder")
-    if not out.exists() and not out.parent.is_dir():
-        raise InputError.single(str(out), "--out", f"cannot be created: its parent folder {out.parent} does not exist")
+    out = prepare_plan_dir(out_dir)[0]
     try:
         (out / "charts").mkdir(parents=True, exist_ok=True)
     except OSError as exc:
