@@ -223,3 +223,15 @@ def test_clock_round_trip(hours, days, maint, t):
     assert float(clock.to_scheduled_s(c)) == pytest.approx(t, abs=1e-6 * max(1.0, t))
     assert clock.scheduled_at(c) == pytest.approx(t, abs=1e-6 * max(1.0, t))
     assert c >= t - 1e-6
+
+
+def test_atmosphere_deviations_from_the_recipe():
+    # pilot line: sulfide steps in its Ar glovebox zone, as the recipe says; GWh line: a dry room
+    from pouchline.line.model import atmosphere_deviations
+    from pouchline.recipe import load_recipe
+
+    recipe = load_recipe(ROOT / "recipes" / "insnbi-lco-pouch.yaml")
+    assert atmosphere_deviations(load_line(ROOT / "recipes" / "lines" / "pilot-line.yaml"), recipe) == []
+    gwh = atmosphere_deviations(load_line(ROOT / "recipes" / "lines" / "gwh-line.yaml"), recipe)
+    assert gwh and all("dry_room" in t and "Ar glovebox" in t for t in gwh)
+    assert any("se_film_mixing" in t for t in gwh)

@@ -46,7 +46,7 @@ def test_paper_parameters_are_in_the_recipe(recipe):
     # 35 x 50 mm; 20 MPa 120 min; 30 MPa
     a = recipe.step("alloy_prep")
     assert a.temperature_C.target == 300 and a.duration_min.target == 60
-    assert recipe.atmosphere(a.atmosphere).kind == "argon_glovebox"
+    assert recipe.atmosphere(a.atmosphere).kind == "inert_gas"  # "under an argon atmosphere": a furnace under Ar
     m = recipe.step("melt_cast")
     assert m.temperature_C.target == 88 and recipe.atmosphere(m.atmosphere).kind == "air"
     f = recipe.step("se_film_mixing")

@@ -30,8 +30,13 @@ def run(args: argparse.Namespace) -> int:
         from pouchline.line import load_line
 
         line = load_line(args.line)
-        if hasattr(line, "validate_steps"):
-            line.validate_steps(set(recipe.step_ids))
+        line.validate_steps(set(recipe.step_ids), source=args.line)
+        from pouchline.line.model import atmosphere_deviations
+
+        deviations = atmosphere_deviations(line, recipe)
+        if deviations:
+            print(f"warning: {args.line}: {len(deviations)} station(s) run in another atmosphere than the recipe "
+                  f"names, e.g. {deviations[0]}", file=sys.stderr)
     bar = None
     progress = None
     if line is not None and (sys.stderr.isatty() or args.progress):

@@ -58,8 +58,8 @@ def _default_recipe(line_path: Path) -> Path | None:
     return None
 
 
-def _step_ids(recipe_arg: str | None, line_path: Path) -> tuple[Sequence[str], str]:
-    """Step ids to check the stations against, and where they come from."""
+def _step_ids(recipe_arg: str | None, line_path: Path) -> tuple[Sequence[str], str, Any]:
+    """Step ids to check the stations against, where they come from, and the recipe (or None)."""
     from pouchline.line.model import DEFAULT_STEP_IDS
 
     if recipe_arg is not None:
@@ -68,20 +68,20 @@ def _step_ids(recipe_arg: str | None, line_path: Path) -> tuple[Sequence[str], s
         except (ImportError, AttributeError):
             raise InputError.single(recipe_arg, "", "cannot read recipes: pouchline.recipe is not available") from None
         recipe = load_recipe(recipe_arg)
-        return [s.id for s in recipe.steps], recipe_arg
+        return [s.id for s in recipe.steps], recipe_arg, recipe
     default = _default_recipe(line_path)
     if default is not None:
         try:
             from pouchline.recipe import load_recipe
 
             recipe = load_recipe(default)
-            return [s.id for s in recipe.steps], str(default)
+            return [s.id for s in recipe.steps], str(default), recipe
         except (ImportError, AttributeError):
             pass
         except InputError as exc:
             print(f"warning: the default recipe could not be read ({exc.problems[0] if exc.problems else exc}); "
                   "checking steps against the built-in step list", file=sys.stderr)
-    return list(DEFAULT_STEP_IDS), "the default recipe's step list"
+    return list(DEFAULT_STEP_IDS), "the default recipe's step list", None
 
 
 def _progress_bar(enabled: bool) -> tuple[Callable[[float], None] | None, Callable[[], None]]:
@@ -169,8 +169,13 @@ def run(args: argparse.Namespace) -> int:
 
     line_path = Path(args.line)
     line = load_line(line_path)
-    step_ids, where = _step_ids(args.recipe, line_path)
+    step_ids, where, recipe = _step_ids(args.recipe, line_path)
     line.validate_steps(step_ids, source=str(line_path), against=where)
+    if recipe is not None:
+        from pouchline.line.model import atmosphere_deviations
+
+        for text in atmosphere_deviations(line, recipe):
+            print(f"warning: {line_path}: {text}", file=sys.stderr)
     show = bool(args.progress) or sys.stderr.isatty()
     progress, close = _progress_bar(show)
     try:

@@ -629,3 +629,33 @@ def load_line(path: str | os.PathLike[str]) -> Line:
 
     data = read_yaml(path, what="line file")
     return Line.from_data(data, str(path))
+
+
+def atmosphere_deviations(line: "Line", recipe: Any) -> list[str]:
+    """Stations whose zone is not the kind of atmosphere the recipe's step names.
+
+    A recipe step in an ``argon_glovebox`` run by a station in a ``dry_room`` zone (or the other
+    way round, or in no zone at all) is a deviation from the recipe: the line may be right for
+    a factory, but the recipe's travelers still print the recipe's atmosphere. Returns one
+    readable line per station; empty when the line follows the recipe.
+    """
+    want = {"argon_glovebox": "glovebox", "dry_room": "dry_room"}
+    out: list[str] = []
+    zones = getattr(line, "zones", None) or {}
+    for st in line.stations:
+        try:
+            step = recipe.step(st.step)
+            atm = recipe.atmosphere(step.atmosphere)
+        except KeyError:
+            continue
+        need = want.get(atm.kind)
+        if need is None:
+            continue
+        zone = zones.get(st.zone) if st.zone else None
+        have = getattr(zone, "kind", None)
+        if have != need:
+            where = f"zone {st.zone!r} ({have})" if zone is not None else "no protective zone"
+            out.append(f"station {st.name} runs recipe step {st.step} in {where}; the recipe names "
+                       f"{atm.describe()}: a deviation that needs a recipe revision before production")
+    return out
+

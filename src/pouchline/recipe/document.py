@@ -27,12 +27,13 @@ METADATA_FIELDS = frozenset({"id", "revision", "status", "author", "date", "titl
 
 
 class Atmosphere(BaseModel):
-    """Where a step runs: open air, an Ar glovebox with O2/H2O limits, or a dry room."""
+    """Where a step runs: open air, an Ar glovebox with O2/H2O limits, a dry room, or an inert-gas
+    flow in closed equipment (a tube furnace under Ar)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     id: Slug
-    kind: Literal["air", "argon_glovebox", "dry_room"]
+    kind: Literal["air", "argon_glovebox", "dry_room", "inert_gas"]
     o2_ppm_max: float | None = Field(default=None, ge=0)
     h2o_ppm_max: float | None = Field(default=None, ge=0)
     dew_point_C_max: float | None = Field(default=None, le=0)
@@ -53,6 +54,8 @@ class Atmosphere(BaseModel):
             return "air"
         if self.kind == "argon_glovebox":
             return f"Ar glovebox (O2 < {self.o2_ppm_max:g} ppm, H2O < {self.h2o_ppm_max:g} ppm)"
+        if self.kind == "inert_gas":
+            return "inert gas flow in closed equipment"
         return f"dry room (dew point <= {self.dew_point_C_max:g} °C)"
 
     @property
