@@ -27,7 +27,7 @@ from __future__ import annotations
 import math
 import os
 from dataclasses import dataclass
-from typing import Any, Iterable, Literal, Mapping
+from typing import Any, ClassVar, Iterable, Literal, Mapping
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -253,81 +253,40 @@ class Station(_Model):
     source: str | None = None
     notes: str | None = None
 
-    @field_validator("cycle_time_s", mode="before")
-    @classmethod
-    def _ct(cls, v: Any) -> float | None:
-        return None if v is None else _check(_number(v, "s"), what="a cycle time", unit="s", gt=0)
+    # quantities: field -> (unit key parsed by pint, unit shown, what it is, bounds)
+    _QUANTITIES: ClassVar[dict[str, tuple[str, str, str, dict[str, float]]]] = {
+        "cycle_time_s": ("s", "s", "a cycle time", {"gt": 0}),
+        "rate_m_min": ("m_min", "m/min", "a web speed", {"gt": 0}),
+        "web_width_mm": ("mm", "mm", "a web width", {"gt": 0}),
+        "rate_m2_h": ("m2_h", "m2/h", "an area rate", {"gt": 0}),
+        "area_factor": ("ratio", "", "web area per unit over the cell's electrode area", {"gt": 0}),
+        "mtbf_h": ("h", "h", "mean time between failures", {"gt": 0}),
+        "mttr_h": ("h", "h", "mean time to repair", {"gt": 0}),
+        "scrap_rate": ("frac", "", "the fraction of units lost at the step", {"ge": 0, "lt": 1}),
+        "setup_time_s": ("s", "s", "a setup time", {"ge": 0}),
+        "footprint_m2": ("m2", "m2", "footprint per machine", {"ge": 0}),
+    }
+    # whole numbers: field -> (what it is, minimum)
+    _COUNTS: ClassVar[dict[str, tuple[str, int]]] = {
+        "batch_size": ("batch size (units per batch)", 1),
+        "machines": ("the number of parallel machines", 1),
+        "buffer_capacity": ("buffer capacity (units)", 0),
+        "transfer_units": ("units moved at once (a roll, a rack)", 1),
+        "setup_every_units": ("units between setups", 1),
+        "zone_slots": ("zone slots held per machine", 0),
+    }
 
-    @field_validator("rate_m_min", mode="before")
+    @field_validator(*_QUANTITIES, mode="before")
     @classmethod
-    def _rm(cls, v: Any) -> float | None:
-        return None if v is None else _check(_number(v, "m_min"), what="a web speed", unit="m/min", gt=0)
+    def _quantity(cls, v: Any, info: Any) -> float | None:
+        unit_key, unit, what, bounds = cls._QUANTITIES[info.field_name]
+        return None if v is None else _check(_number(v, unit_key), what=what, unit=unit, **bounds)
 
-    @field_validator("web_width_mm", mode="before")
+    @field_validator(*_COUNTS, mode="before")
     @classmethod
-    def _ww(cls, v: Any) -> float | None:
-        return None if v is None else _check(_number(v, "mm"), what="a web width", unit="mm", gt=0)
-
-    @field_validator("rate_m2_h", mode="before")
-    @classmethod
-    def _ra(cls, v: Any) -> float | None:
-        return None if v is None else _check(_number(v, "m2_h"), what="an area rate", unit="m2/h", gt=0)
-
-    @field_validator("area_factor", mode="before")
-    @classmethod
-    def _af(cls, v: Any) -> float:
-        return _check(_number(v, "ratio"), what="web area per unit over the cell's electrode area", gt=0)
-
-    @field_validator("batch_size", mode="before")
-    @classmethod
-    def _bs(cls, v: Any) -> int:
-        return _count(v, "batch size (units per batch)", 1)
-
-    @field_validator("machines", mode="before")
-    @classmethod
-    def _m(cls, v: Any) -> int:
-        return _count(v, "the number of parallel machines", 1)
-
-    @field_validator("mtbf_h", "mttr_h", mode="before")
-    @classmethod
-    def _mt(cls, v: Any, info: Any) -> float | None:
-        what = "mean time between failures" if info.field_name == "mtbf_h" else "mean time to repair"
-        return None if v is None else _check(_number(v, "h"), what=what, unit="h", gt=0)
-
-    @field_validator("scrap_rate", mode="before")
-    @classmethod
-    def _sr(cls, v: Any) -> float:
-        return _check(_number(v, "frac"), what="the fraction of units lost at the step", ge=0, lt=1)
-
-    @field_validator("buffer_capacity", mode="before")
-    @classmethod
-    def _buf(cls, v: Any) -> int | None:
-        return None if v is None else _count(v, "buffer capacity (units)", 0)
-
-    @field_validator("transfer_units", mode="before")
-    @classmethod
-    def _tu(cls, v: Any) -> int | None:
-        return None if v is None else _count(v, "units moved at once (a roll, a rack)", 1)
-
-    @field_validator("setup_time_s", mode="before")
-    @classmethod
-    def _st(cls, v: Any) -> float:
-        return _check(_number(v, "s"), what="a setup time", unit="s", ge=0)
-
-    @field_validator("setup_every_units", mode="before")
-    @classmethod
-    def _seu(cls, v: Any) -> int | None:
-        return None if v is None else _count(v, "units between setups", 1)
-
-    @field_validator("zone_slots", mode="before")
-    @classmethod
-    def _zs(cls, v: Any) -> int:
-        return _count(v, "zone slots held per machine", 0)
-
-    @field_validator("footprint_m2", mode="before")
-    @classmethod
-    def _fp(cls, v: Any) -> float | None:
-        return None if v is None else _check(_number(v, "m2"), what="footprint per machine", unit="m2", ge=0)
+    def _whole(cls, v: Any, info: Any) -> int | None:
+        what, minimum = cls._COUNTS[info.field_name]
+        return None if v is None else _count(v, what, minimum)
 
     def problems(self) -> list[Problem]:
         """Checks across fields; the fields are named relative to the station."""
