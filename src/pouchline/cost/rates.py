@@ -258,7 +258,8 @@ def _default_stations() -> dict[str, StationKind]:
             (30_000, 80_000, 150_000), (1, 3, 6), 0.05, 3,
             "estimate: one operator loads and watches about 20 racks"),
         "default": _kind(
-            "generic station", "cells", (30, 100, 300), "estimate: placeholder for a step kind without rates",
+            "generic station", "cells", (30, 100, 300),
+            "estimate: fallback for a step kind without its own rates (every shipped step kind has its own)",
             (30_000, 100_000, 300_000), (1, 3, 6), 1.0, 10),
     }
 

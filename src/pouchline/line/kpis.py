@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
 
+from pouchline.fileio import jsonable
 from pouchline.line.clock import DAY_S, ShiftClock
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -107,7 +108,7 @@ class StationResult:
         return {s: getattr(self, "utilization" if s == "busy" else f"{s}_fraction") for s in STATES}
 
     def to_dict(self) -> dict[str, Any]:
-        return _jsonable(asdict(self))
+        return jsonable(asdict(self))
 
 
 @dataclass(frozen=True)
@@ -122,7 +123,7 @@ class ZoneResult:
     utilization: float | None  # slot-time in use / (capacity x scheduled time); None without capacity
 
     def to_dict(self) -> dict[str, Any]:
-        return _jsonable(asdict(self))
+        return jsonable(asdict(self))
 
 
 @dataclass(frozen=True)
@@ -179,7 +180,7 @@ class LineResult:
         d = asdict(self)
         d["stations"] = [s.to_dict() for s in self.stations]
         d["zones"] = [z.to_dict() for z in self.zones]
-        return _jsonable(d)
+        return jsonable(d)
 
 
 @dataclass(frozen=True)
@@ -257,7 +258,7 @@ class ExperimentResult:
             "events": self.events,
             "notes": list(self.notes),
         }
-        return _jsonable(d)
+        return jsonable(d)
 
     def stations_frame(self) -> "pd.DataFrame":
         """Per-station table (pandas) for printing and the app."""
@@ -278,19 +279,6 @@ class ExperimentResult:
 # --------------------------------------------------------------------------------------------
 # KPI math
 # --------------------------------------------------------------------------------------------
-def _jsonable(x: Any) -> Any:
-    if isinstance(x, dict):
-        return {str(k): _jsonable(v) for k, v in x.items()}
-    if isinstance(x, (list, tuple)):
-        return [_jsonable(v) for v in x]
-    if isinstance(x, (np.integer,)):
-        return int(x)
-    if isinstance(x, (float, np.floating)):
-        f = float(x)
-        return f if math.isfinite(f) else None
-    return x
-
-
 def _ratio(a: float, b: float, default: float = math.nan) -> float:
     return a / b if b else default
 

@@ -64,6 +64,13 @@ def _number(v: Any, unit_key: str) -> float:
         raise ValueError(str(exc)) from None
 
 
+def machine_availability(mtbf_h: float | None, mttr_h: float | None) -> float:
+    """MTBF / (MTBF + MTTR) of one machine with exponential failures and repairs; 1 without failures."""
+    if mtbf_h is None or mttr_h is None:
+        return 1.0
+    return mtbf_h / (mtbf_h + mttr_h)
+
+
 def _check(value: float, *, what: str, unit: str = "", gt: float | None = None, ge: float | None = None,
            lt: float | None = None, le: float | None = None) -> float:
     u = f" {unit}" if unit else ""
@@ -312,10 +319,8 @@ class Station(_Model):
 
     @property
     def availability(self) -> float:
-        """Share of operating time a machine is up, MTBF / (MTBF + MTTR) (1 without failures)."""
-        if self.mtbf_h is None or self.mttr_h is None:
-            return 1.0
-        return self.mtbf_h / (self.mtbf_h + self.mttr_h)
+        """Share of operating time a machine is up (see :func:`machine_availability`)."""
+        return machine_availability(self.mtbf_h, self.mttr_h)
 
     @property
     def uses_web_rate(self) -> bool:
@@ -493,10 +498,8 @@ class StationSpec:
 
     @property
     def availability(self) -> float:
-        """MTBF / (MTBF + MTTR) of one machine (1 without failures)."""
-        if self.mtbf_h is None or self.mttr_h is None:
-            return 1.0
-        return self.mtbf_h / (self.mtbf_h + self.mttr_h)
+        """Share of operating time a machine is up (see :func:`machine_availability`)."""
+        return machine_availability(self.mtbf_h, self.mttr_h)
 
     @property
     def rate_units_per_h(self) -> float:
