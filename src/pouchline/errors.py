@@ -12,6 +12,22 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
+#: Longest field path, source and message shown per problem: a message never echoes a huge value
+#: (a file's content, an expanded alias) in full, whatever a validator put into it.
+MAX_FIELD_CHARS = 200
+MAX_SOURCE_CHARS = 300
+MAX_MESSAGE_CHARS = 800
+#: Problems kept per error: the first ones, then one line saying how many more there were.
+MAX_PROBLEMS = 100
+
+
+def excerpt(text: Any, limit: int = MAX_MESSAGE_CHARS) -> str:
+    """``text`` as a string of at most about ``limit`` characters: the start, then how much was left out."""
+    s = text if isinstance(text, str) else str(text)
+    if len(s) <= limit:
+        return s
+    return f"{s[:limit]}... ({len(s) - limit:,} more characters)"
+
 
 @dataclass(frozen=True)
 class Problem:
@@ -23,9 +39,9 @@ class Problem:
     source: str = ""
 
     def __str__(self) -> str:
-        where = f"{self.source}: " if self.source else ""
-        fld = f"{self.field}: " if self.field else ""
-        return f"{where}{fld}{self.message}"
+        where = f"{excerpt(self.source, MAX_SOURCE_CHARS)}: " if self.source else ""
+        fld = f"{excerpt(self.field, MAX_FIELD_CHARS)}: " if self.field else ""
+        return f"{where}{fld}{excerpt(self.message)}"
 
 
 @dataclass
@@ -38,6 +54,12 @@ class InputError(Exception):
     problems: list[Problem] = field(default_factory=list)
 
     def __post_init__(self) -> None:
+        if len(self.problems) > MAX_PROBLEMS:
+            more = len(self.problems) - MAX_PROBLEMS
+            first = self.problems[0]
+            self.problems = [*self.problems[:MAX_PROBLEMS],
+                             Problem(field="", source=first.source,
+                                     message=f"... and {more:,} more problem(s); fix the ones above first")]
         super().__init__(str(self))
 
     @classmethod

@@ -8,8 +8,11 @@ path, value, what is allowed. Every output file is written with :func:`atomic_wr
 
 from __future__ import annotations
 
+import math
 import os
+import re
 import reprlib
+import stat
 import tempfile
 from pathlib import Path
 from typing import Any, Callable
@@ -17,31 +20,181 @@ from typing import Any, Callable
 import yaml
 from pydantic import ValidationError
 
-from pouchline.errors import InputError, Problem
+from pouchline.errors import InputError, Problem, excerpt
 
 #: Larger YAML inputs are refused: a recipe is a few tens of kB.
 MAX_YAML_BYTES = 2_000_000
-#: YAML aliases (``*name``) allowed in one document; pouchline's files use none, and a few
-#: nested aliases can expand to billions of nodes ("billion laughs").
+#: YAML aliases (``*name``) allowed in one document; pouchline's files use none.
 MAX_YAML_ALIASES = 50
+#: Values (scalars, lists, mappings) one document may hold once every alias is expanded. The
+#: largest shipped file holds about 2,000; a few nested aliases can expand to billions
+#: ("billion laughs"), which is refused while composing, before anything is expanded.
+MAX_YAML_NODES = 200_000
+#: Characters of text one document may hold once every alias is expanded (10 x the byte limit).
+MAX_YAML_CHARS = 20_000_000
+#: Nesting depth (mappings and lists inside each other, aliases expanded); shipped files use at most 7.
+MAX_YAML_DEPTH = 32
+#: Integers larger than this (2**53, beyond which floats skip integers) are refused.
+MAX_YAML_INT = 2 ** 53
+
+_MERGE_TAG = "tag:yaml.org,2002:merge"
 
 
-class _SafeLimitedLoader(yaml.SafeLoader):
-    """PyYAML's safe loader with a cap on alias references."""
+try:  # libyaml's parser makes the events three times faster; composing and constructing stay in Python
+    from yaml._yaml import CParser as _Parser
+except ImportError:  # pragma: no cover - PyYAML without libyaml
+    from yaml.parser import Parser as _Parser
+    from yaml.reader import Reader
+    from yaml.scanner import Scanner
+
+    class _Parser(Reader, Scanner, _Parser):  # type: ignore[no-redef]
+        def __init__(self, stream: str) -> None:
+            Reader.__init__(self, stream)
+            Scanner.__init__(self)
+            _Parser.__init__(self)
+
+
+class _SafeLimitedLoader(yaml.composer.Composer, yaml.constructor.SafeConstructor, yaml.resolver.Resolver, _Parser):
+    """PyYAML's safe loader (with libyaml's parser where installed), bounded and strict.
+
+    * the document's size is counted while it is composed, with aliases expanded (alias nodes are
+      shared, so counting costs nothing): too many values, characters or levels are refused at
+      once, with little memory;
+    * a key that appears twice in one mapping is refused, naming both lines (PyYAML keeps the
+      last one silently);
+    * ``.inf``, ``.nan`` and floats that overflow, YAML 1.1 base-60 numbers (``1:30`` = 90) and
+      leading-zero octals (``010`` = 8) are refused, as are integers above :data:`MAX_YAML_INT`.
+    """
 
     def __init__(self, stream: str) -> None:
-        super().__init__(stream)
+        _Parser.__init__(self, stream)
+        yaml.composer.Composer.__init__(self)
+        yaml.constructor.SafeConstructor.__init__(self)
+        yaml.resolver.Resolver.__init__(self)
         self._aliases = 0
+        self._depth = 0
+        self._sizes: dict[int, tuple[int, int, int]] = {}  # id(node) -> (values, characters, depth)
+
+    # -- composing: size, depth and aliases ---------------------------------------------------
+    def _refuse(self, problem: str, node_or_mark: Any) -> None:
+        mark = getattr(node_or_mark, "start_mark", node_or_mark)
+        raise yaml.composer.ComposerError(None, None, problem, mark)
 
     def compose_node(self, parent, index):  # type: ignore[override]
         if self.check_event(yaml.events.AliasEvent):
             self._aliases += 1
             if self._aliases > MAX_YAML_ALIASES:
-                mark = self.peek_event().start_mark
-                raise yaml.constructor.ConstructorError(
-                    None, None, f"more than {MAX_YAML_ALIASES} aliases (*name); refused as a possible alias bomb",
-                    mark)
-        return super().compose_node(parent, index)
+                self._refuse(f"more than {MAX_YAML_ALIASES} aliases (*name); refused as a possible alias bomb",
+                             self.peek_event().start_mark)
+            return super().compose_node(parent, index)  # the anchored node, already counted
+        self._depth += 1
+        if self._depth > MAX_YAML_DEPTH:
+            self._refuse(f"nested more than {MAX_YAML_DEPTH} levels deep", self.peek_event().start_mark)
+        try:
+            node = super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+        self._measure(node)
+        return node
+
+    def _measure(self, node: yaml.Node) -> None:
+        if isinstance(node, yaml.ScalarNode):
+            size = (1, len(node.value), 1)
+        else:
+            children = ([n for pair in node.value for n in pair] if isinstance(node, yaml.MappingNode)
+                        else list(node.value))
+            sizes = [self._sizes.get(id(c), (1, 0, 1)) for c in children]
+            size = (1 + sum(s[0] for s in sizes), sum(s[1] for s in sizes), 1 + max((s[2] for s in sizes), default=0))
+        self._sizes[id(node)] = size
+        if size[0] > MAX_YAML_NODES:
+            self._refuse(f"expands to more than {MAX_YAML_NODES:,} values (aliases counted in full); "
+                         "refused as a possible alias bomb", node)
+        if size[1] > MAX_YAML_CHARS:
+            self._refuse(f"expands to more than {MAX_YAML_CHARS:,} characters (aliases counted in full)", node)
+        if size[2] > MAX_YAML_DEPTH:
+            self._refuse(f"is nested more than {MAX_YAML_DEPTH} levels deep once its aliases are expanded", node)
+
+    # -- constructing: duplicate keys and numbers ----------------------------------------------
+    def construct_mapping(self, node, deep=False):  # type: ignore[override]
+        if isinstance(node, yaml.MappingNode):
+            seen: dict[Any, Any] = {}
+            for key_node, _ in node.value:
+                if key_node.tag == _MERGE_TAG:
+                    continue
+                key = self.construct_object(key_node, deep=True)
+                try:
+                    first = seen.setdefault(key, key_node.start_mark)
+                except TypeError:  # an unhashable key: PyYAML's own message follows
+                    continue
+                if first is not key_node.start_mark:
+                    raise yaml.constructor.ConstructorError(
+                        None, None, f"the key {excerpt(repr(key), 60)} appears twice in one mapping, at line "
+                        f"{first.line + 1} and at line {key_node.start_mark.line + 1}; give each key once",
+                        key_node.start_mark)
+        return super().construct_mapping(node, deep=deep)
+
+    def _number_problem(self, node: yaml.ScalarNode, what: str) -> None:
+        raise yaml.constructor.ConstructorError(None, None, f"{excerpt(node.value, 40)} {what}", node.start_mark)
+
+    def construct_yaml_int(self, node):  # type: ignore[override]
+        text = str(node.value).replace("_", "")
+        body = text.lstrip("+-")
+        if ":" in body:
+            self._number_problem(node, "is a YAML 1.1 base-60 number; write it as one number (e.g. 90 for 1:30) "
+                                 "or quote it as text")
+        if len(body) > 1 and body[0] == "0" and body[1].isdigit():
+            self._number_problem(node, "has a leading zero, which YAML 1.1 reads as octal; write it without")
+        if body.isdigit() and len(body) > len(str(MAX_YAML_INT)):
+            self._number_problem(node, f"is too large; whole numbers may be at most {MAX_YAML_INT:,}")
+        value = super().construct_yaml_int(node)
+        if abs(value) > MAX_YAML_INT:
+            self._number_problem(node, f"is too large; whole numbers may be at most {MAX_YAML_INT:,}")
+        return value
+
+    def construct_yaml_float(self, node):  # type: ignore[override]
+        if ":" in str(node.value):
+            self._number_problem(node, "is a YAML 1.1 base-60 number; write it as one number (e.g. 90.5 for "
+                                 "1:30.5) or quote it as text")
+        value = super().construct_yaml_float(node)
+        if not math.isfinite(value):
+            self._number_problem(node, "is not a finite number; every number must be finite")
+        return value
+
+
+_SafeLimitedLoader.add_constructor("tag:yaml.org,2002:int", _SafeLimitedLoader.construct_yaml_int)
+_SafeLimitedLoader.add_constructor("tag:yaml.org,2002:float", _SafeLimitedLoader.construct_yaml_float)
+
+
+def _load(text: str, source: str, what: str, *, syntax_as_text: bool = False) -> Any:
+    """Parse with the bounded loader; every failure is an :class:`InputError` naming the line.
+
+    ``syntax_as_text``: text that is not well-formed YAML (``@me``, ``a: b: c``) is returned as
+    the string it is, as a command-line value would be read; limits and number rules still apply.
+    """
+    try:
+        return yaml.load(text, Loader=_SafeLimitedLoader)  # noqa: S506 - a SafeLoader subclass
+    except (yaml.scanner.ScannerError, yaml.parser.ParserError) if syntax_as_text else ():
+        return text
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise InputError.single(source, "", f"is not valid YAML{where}: {excerpt(problem, 300)}") from None
+    except (ValueError, OverflowError, RecursionError, MemoryError) as exc:  # e.g. a date 2025-02-30
+        raise InputError.single(source, "", f"is not a valid YAML {what}: {excerpt(exc, 200)}") from None
+
+
+def parse_yaml_value(text: str, source: str, field: str = "") -> Any:
+    """One YAML value written by a user (an override's right-hand side), bounded and strict like a
+    file; text that is not well-formed YAML is taken as the string it is."""
+    if len(text) > MAX_YAML_BYTES:
+        raise InputError.single(source, field, f"is {len(text):,} characters; at most {MAX_YAML_BYTES:,}")
+    if "\x00" in text:
+        raise InputError.single(source, field, "holds a NUL character")
+    try:
+        return _load(text, source, "value", syntax_as_text=True)
+    except InputError as exc:
+        raise InputError([Problem(field=field, message=p.message, source=p.source) for p in exc.problems]) from None
 
 
 def read_yaml_text(text_or_bytes: str | bytes, source: str, *, what: str = "file") -> Any:
@@ -63,13 +216,9 @@ def read_yaml_text(text_or_bytes: str | bytes, source: str, *, what: str = "file
                                     f"{MAX_YAML_BYTES:,}")
     if not text.strip():
         raise InputError.single(source, "", f"is empty; expected a YAML {what}")
-    try:
-        data = yaml.load(text, Loader=_SafeLimitedLoader)  # noqa: S506 - a SafeLoader subclass
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise InputError.single(source, "", f"is not valid YAML{where}: {problem}") from None
+    if "\x00" in text:  # libyaml would read up to it and stop
+        raise InputError.single(source, "", f"holds a NUL character; a {what} is YAML text")
+    data = _load(text, source, what)
     if data is None:
         raise InputError.single(source, "", f"holds no data; expected a YAML {what}")
     if not isinstance(data, dict):
@@ -78,22 +227,52 @@ def read_yaml_text(text_or_bytes: str | bytes, source: str, *, what: str = "file
     return data
 
 
-def read_yaml(path: str | os.PathLike, *, what: str = "file") -> Any:
-    """Read a YAML file that a user wrote; every failure is an :class:`InputError`."""
-    p = Path(path)
+def read_limited(path: str | os.PathLike, limit: int, *, what: str = "file") -> bytes:
+    """The bytes of a regular file of at most ``limit`` bytes; anything else is an :class:`InputError`.
+
+    The file is opened without blocking and checked with ``fstat`` before a byte is read, so a
+    device (``/dev/zero``), a FIFO or a socket is refused at once instead of read for ever; at
+    most ``limit + 1`` bytes are read, whatever the file system says its size is.
+    """
     source = str(path)
-    if not p.exists():
-        raise InputError.single(source, "", f"does not exist (the {what} to read)")
-    if p.is_dir():
-        raise InputError.single(source, "", f"is a directory; expected a YAML {what}")
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_CLOEXEC", 0)
     try:
-        size = p.stat().st_size
-        if size > MAX_YAML_BYTES:
-            raise InputError.single(source, "", f"is {size:,} bytes; a {what} may be at most {MAX_YAML_BYTES:,} bytes")
-        raw = p.read_bytes()
+        fd = os.open(path, flags)
+    except FileNotFoundError:
+        raise InputError.single(source, "", f"does not exist (the {what} to read)") from None
     except OSError as exc:
         raise InputError.single(source, "", f"cannot be read: {exc.strerror or exc}") from None
-    return read_yaml_text(raw, source, what=what)
+    try:
+        st = os.fstat(fd)
+        if stat.S_ISDIR(st.st_mode):
+            raise InputError.single(source, "", f"is a directory; expected a YAML {what}")
+        if not stat.S_ISREG(st.st_mode):
+            raise InputError.single(source, "", f"is not a regular file (a device, FIFO or socket); expected a "
+                                    f"YAML {what}")
+        if st.st_size > limit:
+            raise InputError.single(source, "", f"is {st.st_size:,} bytes; a {what} may be at most {limit:,} bytes")
+        chunks: list[bytes] = []
+        got = 0
+        while got <= limit:
+            chunk = os.read(fd, min(1 << 20, limit + 1 - got))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            got += len(chunk)
+        if got > limit:
+            raise InputError.single(source, "", f"is more than {limit:,} bytes; a {what} may be at most {limit:,} bytes")
+        return b"".join(chunks)
+    except BlockingIOError:
+        raise InputError.single(source, "", f"cannot be read without waiting; expected a YAML {what}") from None
+    except OSError as exc:
+        raise InputError.single(source, "", f"cannot be read: {exc.strerror or exc}") from None
+    finally:
+        os.close(fd)
+
+
+def read_yaml(path: str | os.PathLike, *, what: str = "file") -> Any:
+    """Read a YAML file that a user wrote; every failure is an :class:`InputError`."""
+    return read_yaml_text(read_limited(path, MAX_YAML_BYTES, what=what), str(path), what=what)
 
 
 def _render_loc(loc: tuple, data: Any) -> str:
@@ -166,7 +345,10 @@ _REPR.maxlist = _REPR.maxdict = 4
 
 def _short(value: Any, limit: int = 80) -> str:
     """A short repr that never walks a huge value."""
-    txt = _REPR.repr(value)
+    try:
+        txt = _REPR.repr(value)
+    except (RecursionError, ValueError):  # a self-referencing value, an int too long to print
+        txt = f"<{type(value).__name__}>"
     return txt if len(txt) <= limit else txt[: limit - 3] + "..."
 
 
@@ -194,12 +376,60 @@ def jsonable(obj: Any) -> Any:
     return obj
 
 
+#: A CSV cell that starts with one of these is run as a formula by spreadsheets (CWE-1236).
+CSV_DANGEROUS = ("=", "+", "-", "@", "\t", "\r", "\n")
+_PLAIN_NUMBER = re.compile(r"^[-+]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?$")
+
+
+def csv_safe_text(value: str) -> str:
+    """Text for one CSV cell that no spreadsheet runs as a formula.
+
+    Line breaks become spaces (so no line of the file starts with what follows them), and text
+    that starts with ``= + - @``, a tab or a line break gets a leading apostrophe (OWASP's advice
+    for CSV injection). Text that is a plain number (``-5``, ``+1e3``) stays as it is.
+    """
+    s = value.replace("\r\n", " ").replace("\r", " ").replace("\n", " ")
+    if s.startswith(CSV_DANGEROUS) and not _PLAIN_NUMBER.match(s):
+        s = "'" + s
+    return s
+
+
+def csv_text(table: Any) -> str:
+    """A pandas DataFrame as CSV text (no index, ``\n`` line ends) that is safe to open in a
+    spreadsheet: every text cell and column name goes through :func:`csv_safe_text`; numbers,
+    yes/no values and empty cells are written as they are."""
+    import numbers
+
+    from pandas.api.types import is_bool_dtype, is_numeric_dtype
+
+    df = table.copy()
+    df.columns = [csv_safe_text(str(c)) for c in df.columns]
+
+    def cell(v: Any) -> Any:
+        if v is None or isinstance(v, (bool, numbers.Number)):
+            return v
+        return csv_safe_text(str(v))
+
+    for j in range(df.shape[1]):
+        col = df.iloc[:, j]
+        if not (is_numeric_dtype(col) or is_bool_dtype(col)):
+            df.isetitem(j, col.map(cell))
+    return df.to_csv(index=False, lineterminator="\n")
+
+
+def os_error_message(exc: OSError) -> str:
+    """An OS error as the words a user can act on (``Not a directory``), without the errno noise."""
+    return exc.strerror or type(exc).__name__
+
+
 def atomic_write(path: str | os.PathLike, data: bytes | str | Callable[[Path], None]) -> Path:
     """Write ``data`` to ``path`` atomically: a temporary file in the same folder, then rename.
 
     ``data`` may be bytes, text (UTF-8) or a callable that writes a file at the path it is
     given (for libraries such as openpyxl and reportlab that want a filename). A failure leaves
-    any earlier file at ``path`` untouched and no temporary file behind.
+    any earlier file at ``path`` untouched and no temporary file behind. A path that cannot be
+    written (a file where a folder should be, no permission, a full disk) is an
+    :class:`InputError` naming it. A symbolic link at ``path`` is replaced, never written through.
     """
     target = Path(path)
     if target.is_dir():
@@ -207,7 +437,12 @@ def atomic_write(path: str | os.PathLike, data: bytes | str | Callable[[Path], N
     folder = target.parent if str(target.parent) else Path(".")
     if not folder.exists():
         raise InputError.single(str(path), "", f"cannot be written: the folder {folder} does not exist")
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
+    if not folder.is_dir():
+        raise InputError.single(str(path), "", f"cannot be written: {folder} is a file, not a folder")
+    try:
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
+    except OSError as exc:
+        raise InputError.single(str(path), "", f"cannot be written: {os_error_message(exc)}") from None
     tmp = Path(tmp_name)
     try:
         if callable(data):
@@ -220,10 +455,12 @@ def atomic_write(path: str | os.PathLike, data: bytes | str | Callable[[Path], N
                 os.fsync(fh.fileno())
         os.chmod(tmp, 0o644)
         os.replace(tmp, target)
-    except BaseException:
+    except BaseException as exc:
         try:
             tmp.unlink()
         except OSError:
             pass
+        if isinstance(exc, OSError):
+            raise InputError.single(str(path), "", f"cannot be written: {os_error_message(exc)}") from None
         raise
     return target
