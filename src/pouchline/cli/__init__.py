@@ -5,8 +5,9 @@ Each subcommand lives in its own module in this package and exposes
 parsed ``argparse.Namespace`` and returning an exit code). Modules are discovered, so adding a
 command never means editing this file.
 
-Exit codes: 0 success, 2 bad input (an :class:`~pouchline.errors.InputError` or a usage error),
-1 an unexpected internal failure (reported in one line, never a traceback, unless
+Exit codes: 0 success, 2 bad input (an :class:`~pouchline.errors.InputError`, a usage error, a
+path the operating system refuses, a number too large to compute with or input nested too
+deeply), 1 an unexpected internal failure (reported in one line, never a traceback, unless
 ``POUCHLINE_DEBUG=1``).
 """
 
@@ -20,7 +21,7 @@ import sys
 from typing import Sequence
 
 from pouchline import __version__
-from pouchline.errors import InputError
+from pouchline.errors import InputError, excerpt
 
 EXIT_OK = 0
 EXIT_INTERNAL = 1
@@ -68,11 +69,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return EXIT_OK
+    except OSError as exc:  # a path the system refuses (no permission, a file where a folder should be, disk full)
+        if os.environ.get("POUCHLINE_DEBUG"):
+            raise
+        where = exc.filename if exc.filename is not None else "a file"
+        print(f"error: {excerpt(str(where), 300)}: {exc.strerror or type(exc).__name__}", file=sys.stderr)
+        return EXIT_INPUT
+    except (OverflowError, RecursionError) as exc:  # a number or a nesting beyond what can be computed
+        if os.environ.get("POUCHLINE_DEBUG"):
+            raise
+        what = "nested too deeply" if isinstance(exc, RecursionError) else "a number too large to compute with"
+        print(f"error: the input holds {what} ({excerpt(exc, 200)}); check the values given on the command "
+              "line and in the files it names", file=sys.stderr)
+        return EXIT_INPUT
     except Exception as exc:  # an internal bug: one line, not a traceback
         if os.environ.get("POUCHLINE_DEBUG"):
             raise
         print(
-            f"internal error: {type(exc).__name__}: {exc} "
+            f"internal error: {type(exc).__name__}: {excerpt(exc, 500)} "
             "(this is a pouchline bug; rerun with POUCHLINE_DEBUG=1 for a traceback)",
             file=sys.stderr,
         )
