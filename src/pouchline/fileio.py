@@ -385,11 +385,11 @@ def csv_safe_text(value: str) -> str:
     """Text for one CSV cell that no spreadsheet runs as a formula.
 
     Line breaks become spaces (so no line of the file starts with what follows them), and text
-    that starts with ``= + - @``, a tab or a line break gets a leading apostrophe (OWASP's advice
-    for CSV injection). Text that is a plain number (``-5``, ``+1e3``) stays as it is.
+    that starts with ``= + - @`` or a tab (after any spaces) gets a leading apostrophe (OWASP's
+    advice for CSV injection). Text that is a plain number (``-5``, ``+1e3``) stays as it is.
     """
     s = value.replace("\r\n", " ").replace("\r", " ").replace("\n", " ")
-    if s.startswith(CSV_DANGEROUS) and not _PLAIN_NUMBER.match(s):
+    if s.lstrip(" ").startswith(CSV_DANGEROUS) and not _PLAIN_NUMBER.match(s):
         s = "'" + s
     return s
 
