@@ -96,5 +96,15 @@ def positive_float(text: str) -> float:
     return v
 
 
+def nonnegative_float(text: str) -> float:
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not math.isfinite(v) or v < 0:
+        raise argparse.ArgumentTypeError(f"{text} must be a finite number >= 0")
+    return v
+
+
 __all__ = ["InputError", "add_cell_size_options", "add_recipe_argument", "cell_size_kwargs", "footprint_mm",
-           "load_recipe_from_args", "print_json", "positive_int", "positive_float"]
+           "load_recipe_from_args", "nonnegative_float", "print_json", "positive_int", "positive_float"]

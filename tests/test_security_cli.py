@@ -1,0 +1,134 @@
+"""The CLI on hostile paths (issue 19): OS errors are exit 2 naming the path, and a plan folder is
+one unit (checked first, written beside the target, moved into place; kill -9 leaves no half plan)."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import DEFAULT_RECIPE, RECIPES
+from pouchline.export.plan_report import MANIFEST
+
+LINE = RECIPES / "lines" / "pilot-line.yaml"
+
+
+def cli(*args: str, timeout: float = 300) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "pouchline", *args], capture_output=True, text=True,
+                          timeout=timeout)
+
+
+def plan_files(out: Path) -> set[str]:
+    return {p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()}
+
+
+def temp_folders(parent: Path, name: str) -> list[Path]:
+    return [p for p in parent.iterdir() if p.name.startswith(f".{name}.plan-")]
+
+
+# -- OS errors ------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("command", [["bom", str(DEFAULT_RECIPE)], ["traveler", str(DEFAULT_RECIPE), "--lot", "L-0001",
+                                                                      "--cells", "10"]])
+def test_an_output_path_under_a_file_is_exit_2_naming_it(tmp_path, command):
+    (tmp_path / "some-file").write_text("x")
+    target = tmp_path / "some-file" / "out.bin"
+    res = cli(*command, "--out", str(target))
+    assert res.returncode == 2, res.stderr
+    assert str(target) in res.stderr and "internal error" not in res.stderr
+
+
+def test_an_os_error_inside_a_command_is_exit_2(monkeypatch, capsys):
+    from pouchline.cli import main
+
+    def boom(path, overrides=None):
+        raise PermissionError(13, "Permission denied", "/some/where.yaml")
+
+    monkeypatch.setattr("pouchline.cli.recipe_cmds.validate_one", boom)
+    assert main(["validate", "x.yaml"]) == 2
+    assert "error: /some/where.yaml: Permission denied" in capsys.readouterr().err
+
+
+# -- the plan folder ------------------------------------------------------------------------------------------
+def test_a_bad_lot_is_refused_before_anything_is_computed_or_written(tmp_path):
+    out = tmp_path / "new" / "plan"
+    t0 = time.perf_counter()
+    res = cli("plan", str(DEFAULT_RECIPE), "--line", str(LINE), "--days", "60", "--lot", "../etc", "--out", str(out))
+    assert res.returncode == 2 and "is not a lot number" in res.stderr
+    assert not (tmp_path / "new").exists()  # not even the parent folder
+    assert "simulating" not in res.stderr and time.perf_counter() - t0 < 60
+
+
+def test_a_folder_with_foreign_files_needs_force_and_keeps_them(tmp_path):
+    out = tmp_path / "plan"
+    out.mkdir()
+    (out / "notes.docx").write_text("mine")
+    res = cli("plan", str(DEFAULT_RECIPE), "--out", str(out))
+    assert res.returncode == 2 and "notes.docx" in res.stderr and "--force" in res.stderr
+    assert plan_files(out) == {"notes.docx"}
+    res = cli("plan", str(DEFAULT_RECIPE), "--out", str(out), "--force")
+    assert res.returncode == 0, res.stderr
+    assert "warning" in res.stderr and "notes.docx" in res.stderr
+    assert (out / "notes.docx").read_text() == "mine"
+    listed = json.loads((out / MANIFEST).read_text())["files"]
+    assert "notes.docx" not in listed and set(listed) | {"notes.docx", MANIFEST} == plan_files(out)
+
+
+def test_a_second_plan_replaces_the_first_as_a_whole(tmp_path):
+    out = tmp_path / "plan"
+    # the 10 Ah EV cell: the sample traveler is for the recipe's own electrode, with a note
+    res = cli("plan", str(DEFAULT_RECIPE), "--capacity-Ah", "10", "--format", "ev-300x100", "--out", str(out))
+    assert res.returncode == 0, res.stderr
+    assert (out / "traveler-note.txt").exists()
+    res = cli("plan", str(DEFAULT_RECIPE), "--out", str(out))
+    assert res.returncode == 0, res.stderr
+    assert not (out / "traveler-note.txt").exists()  # nothing left from the first run
+    assert set(json.loads((out / MANIFEST).read_text())["files"]) | {MANIFEST} == plan_files(out)
+    assert not temp_folders(tmp_path, "plan")
+    assert oct(out.stat().st_mode & 0o777) != oct(0o700)  # an ordinary folder, not mkdtemp's private one
+
+
+def _kill_while_writing(tmp_path: Path, out: Path) -> None:
+    """Start a plan with a line simulation and kill -9 it once its temporary folder exists."""
+    proc = subprocess.Popen([sys.executable, "-m", "pouchline", "plan", str(DEFAULT_RECIPE), "--line", str(LINE),
+                             "--days", "20", "--warmup-days", "1", "--replications", "1", "--out", str(out)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 240
+        while time.monotonic() < deadline and proc.poll() is None:
+            tmp = temp_folders(out.parent, out.name)
+            if tmp and any(tmp[0].rglob("*.json")):  # a few files written, more to come
+                break
+            time.sleep(0.01)
+        if proc.poll() is not None:
+            pytest.skip("the plan finished before it could be interrupted (a very fast machine)")
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=10)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+def test_kill_9_while_writing_leaves_no_half_written_folder(tmp_path):
+    out = tmp_path / "plan"
+    _kill_while_writing(tmp_path, out)
+    assert not out.exists()  # the package was never moved into place
+    assert temp_folders(tmp_path, "plan")  # the hidden temporary folder of the killed run
+    res = cli("plan", str(DEFAULT_RECIPE), "--out", str(out))
+    assert res.returncode == 0, res.stderr
+    assert not temp_folders(tmp_path, "plan")  # the next run removed it
+    assert set(json.loads((out / MANIFEST).read_text())["files"]) | {MANIFEST} == plan_files(out)
+
+
+def test_kill_9_while_replacing_keeps_the_earlier_plan_whole(tmp_path):
+    out = tmp_path / "plan"
+    res = cli("plan", str(DEFAULT_RECIPE), "--out", str(out))
+    assert res.returncode == 0, res.stderr
+    before = {p: (out / p).read_bytes() for p in plan_files(out)}
+    _kill_while_writing(tmp_path, out)
+    assert {p: (out / p).read_bytes() for p in plan_files(out)} == before
