@@ -20,7 +20,7 @@ from enum import Enum
 from pathlib import Path
 from typing import Annotated, Literal, Mapping
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from pouchline.recipe.conversions import ATOMIC_MASS_G_MOL, atomic_to_weight_fractions
 from pouchline.recipe.params import check_source
@@ -359,16 +359,17 @@ class MaterialLibrary(BaseModel):
     materials: list[Material]
     elements: list[ElementSupply] = Field(default_factory=list)
 
-    @model_validator(mode="after")
-    def _unique(self) -> "MaterialLibrary":
-        for what, keys in (("material id", [m.id for m in self.materials]),
-                           ("element symbol", [e.symbol for e in self.elements])):
-            seen: set[str] = set()
-            for k in keys:
-                if k in seen:
-                    raise ValueError(f"{what} {k!r} appears twice")
-                seen.add(k)
-        return self
+    @field_validator("materials", "elements")
+    @classmethod
+    def _unique(cls, v: list, info: ValidationInfo) -> list:
+        what, key = ("material id", "id") if info.field_name == "materials" else ("element symbol", "symbol")
+        seen: set[str] = set()
+        for item in v:
+            k = getattr(item, key)
+            if k in seen:
+                raise ValueError(f"{what} {k!r} appears twice")
+            seen.add(k)
+        return v
 
     def __contains__(self, material_id: object) -> bool:
         return any(m.id == material_id for m in self.materials)
