@@ -43,6 +43,25 @@ ELEMENT_COLUMNS: tuple[str, ...] = (
     "GWh_per_yr_at_world_output", "world_reserves_t", "from_materials")
 
 
+def format_quantity(x: Any, digits: int = 3) -> str:
+    """``digits`` significant figures, thousands separated, never in e-notation; ``-`` for no value."""
+    if not isinstance(x, (int, float)) or not math.isfinite(x):
+        return "-"
+    if abs(x) >= 10 ** digits:
+        return f"{x:,.0f}"
+    if x == 0 or abs(x) >= 1:
+        return f"{x:,.{digits}g}"
+    return f"{x:.{digits - 1 - math.floor(math.log10(abs(x)))}f}".rstrip("0").rstrip(".")
+
+
+def format_share_pct(share_frac: Any) -> str:
+    """A share of world production in per cent (``25.9 %``), ``< 0.001 %`` for traces, ``-`` for none."""
+    if not isinstance(share_frac, (int, float)) or not math.isfinite(share_frac):
+        return "-"
+    pct = 100.0 * share_frac
+    return "< 0.001 %" if pct < 0.001 else f"{format_quantity(pct)} %"
+
+
 @dataclass(frozen=True)
 class DemandResult:
     """What a plan buys in a year, by material and by element, against world production.
@@ -89,16 +108,19 @@ class DemandResult:
     def headline(self) -> str:
         """One sentence for a report: volume, tightest element, its share and the world-output volume."""
         t = self.tightest
-        vol = f"{self.GWh_per_yr:,.3g} GWh/yr ({self.good_cells_per_yr:,.0f} good cells of {self.energy_per_cell_Wh:.4g} Wh)"
+        vol = (f"{format_quantity(self.GWh_per_yr)} GWh/yr ({self.good_cells_per_yr:,.0f} good cells of "
+               f"{self.energy_per_cell_Wh:.4g} Wh)")
         if t is None:
             return f"{vol}: no element has a world production figure in the materials library."
-        out = (f"{vol} takes {100 * t['share_of_world_frac']:.3g} % of the world's {t['world_production_stage']} "
-               f"{t['name']} output ({t['world_production_t_per_yr']:,.0f} t in {t['world_production_year']}); "
-               f"the whole world's {t['name']} would make {t['GWh_per_yr_at_world_output']:,.3g} GWh/yr of this cell.")
+        out = (f"{vol} takes {format_share_pct(t['share_of_world_frac'])} of the world's "
+               f"{t['world_production_stage']} {t['name']} output ({t['world_production_t_per_yr']:,.0f} t in "
+               f"{t['world_production_year']}); the whole world's {t['name']} would make "
+               f"{format_quantity(t['GWh_per_yr_at_world_output'])} GWh/yr of this cell.")
         risks = self.elements[self.elements["supply_risk"]]
         if len(risks):
-            out += (f" Supply risk (over {100 * self.threshold_frac:g} % of world output): "
-                    + ", ".join(f"{r.element} {100 * r.share_of_world_frac:.3g} %" for r in risks.itertuples()) + ".")
+            out += (f" Supply risk (over {format_share_pct(self.threshold_frac)} of world output): "
+                    + ", ".join(f"{r.element} {format_share_pct(r.share_of_world_frac)}" for r in risks.itertuples())
+                    + ".")
         return out
 
     def to_dict(self) -> dict[str, Any]:
@@ -241,5 +263,28 @@ def demand_at_GWh_per_yr(cost_or_lines: Any, materials: MaterialLibrary, GWh_per
                            threshold_frac=threshold_frac)
 
 
+def _stage_year(row: Any) -> str:
+    return f"{row.world_production_stage}, {row.world_production_year}" if row.world_production_stage else "-"
+
+
+def demand_markdown(result: DemandResult) -> list[str]:
+    """A Markdown section (lines) for a plan's README: the headline and the element table."""
+
+    out = ["## Material demand against world supply", "", result.headline(), "",
+           "| element | t/yr | world production, t/yr | stage, year | share of world | GWh/yr at world output | |",
+           "|---|---|---|---|---|---|---|"]
+    for r in result.elements.itertuples():
+        out.append(f"| {r.element} | {format_quantity(r.demand_t_per_yr)} | "
+                   f"{format_quantity(r.world_production_t_per_yr)} | {_stage_year(r)} | "
+                   f"{format_share_pct(r.share_of_world_frac)} | {format_quantity(r.GWh_per_yr_at_world_output)} | "
+                   f"{'supply risk' if r.supply_risk else ''} |")
+    out += ["", "Purchased materials, t/yr (scrap and trim included): "
+            + "; ".join(f"{r.material_id} {format_quantity(r.demand_t_per_yr)}" for r in result.materials.itertuples())
+            + "."]
+    if result.unresolved_materials:
+        out.append(f"Not split into elements (no formula): {', '.join(result.unresolved_materials)}.")
+    return out
+
+
 __all__ = ["DEFAULT_THRESHOLD_FRAC", "DemandResult", "ELEMENT_COLUMNS", "MATERIAL_COLUMNS", "demand_at_GWh_per_yr",
-           "material_demand"]
+           "demand_markdown", "format_quantity", "format_share_pct", "material_demand"]

@@ -7,7 +7,6 @@ scrap and trim) and :func:`pouchline.demand.material_demand`.
 from __future__ import annotations
 
 import argparse
-import math
 from typing import Any
 
 from pouchline.cli._common import (
@@ -75,41 +74,34 @@ def compute(args: argparse.Namespace) -> Any:
     return material_demand(cost, materials, threshold_frac=args.threshold_pct / 100.0)
 
 
-def _num(x: Any, digits: int = 4) -> str:
-    if x is None or (isinstance(x, float) and not math.isfinite(x)):
-        return "-"
-    if abs(x) >= 1000:
-        return f"{x:,.0f}"
-    return f"{x:.{digits}g}"
-
-
 def render_text(res: Any, source: str) -> str:
     """Both tables, the supply-risk flags and the whole-world line."""
+    from pouchline.demand import format_quantity as fq, format_share_pct as pct
+
     out = [f"pouchline demand  {source}: {res.GWh_per_yr:,.4g} GWh/yr = {res.good_cells_per_yr:,.0f} good cells/yr "
            f"of {res.energy_per_cell_Wh:.4g} Wh (scrap and trim included); world figures: {res.library}", "",
            "purchased materials per year:",
            f"  {'material':14s} {'g/good cell':>12s} {'t/yr':>12s}  elements (wt%)"]
     for r in res.materials.itertuples():
-        out.append(f"  {r.material_id:14s} {_num(r.g_per_good_cell):>12s} {_num(r.demand_t_per_yr):>12s}  "
+        out.append(f"  {r.material_id:14s} {fq(r.g_per_good_cell, 4):>12s} {fq(r.demand_t_per_yr, 4):>12s}  "
                    f"{r.composition_wt_pct or r.note}")
     out += ["", "elements per year against world production:",
-            f"  {'element':9s} {'t/yr':>10s} {'world t/yr':>14s} {'stage, year':18s} {'share':>9s} "
+            f"  {'element':9s} {'t/yr':>10s} {'world t/yr':>14s} {'stage, year':18s} {'share':>11s} "
             f"{'GWh/yr at world output':>23s}  flag"]
     for r in res.elements.itertuples():
         stage = f"{r.world_production_stage}, {r.world_production_year}" if r.world_production_stage else "-"
-        share = f"{100 * r.share_of_world_frac:.3g} %" if math.isfinite(r.share_of_world_frac) else "-"
         flag = "SUPPLY RISK" if r.supply_risk else ""
-        out.append(f"  {r.element:9s} {_num(r.demand_t_per_yr):>10s} {_num(r.world_production_t_per_yr):>14s} "
-                   f"{stage:18s} {share:>9s} {_num(r.GWh_per_yr_at_world_output, 3):>23s}  {flag}")
+        out.append(f"  {r.element:9s} {fq(r.demand_t_per_yr):>10s} {fq(r.world_production_t_per_yr):>14s} "
+                   f"{stage:18s} {pct(r.share_of_world_frac):>11s} {fq(r.GWh_per_yr_at_world_output):>23s}  {flag}")
     out.append("")
     risks = res.supply_risks
-    out.append(f"supply risk (over {100 * res.threshold_frac:g} % of world production): "
+    out.append(f"supply risk (over {pct(res.threshold_frac)} of world production): "
                + (", ".join(risks) if risks else "none"))
     t = res.tightest
     if t is not None:
         out.append(f"the whole world's {t['world_production_stage']} output of {t['name']} ({t['element']}, "
                    f"{t['world_production_t_per_yr']:,.0f} t/yr in {t['world_production_year']}) would make "
-                   f"{t['GWh_per_yr_at_world_output']:,.3g} GWh/yr of this cell")
+                   f"{fq(t['GWh_per_yr_at_world_output'])} GWh/yr of this cell")
     if res.unresolved_materials:
         out.append("not split into elements (no formula): " + ", ".join(res.unresolved_materials))
     return "\n".join(out)

@@ -9,6 +9,9 @@ The only module that writes the workbook. Sheets:
   breakdown (the energy per cell is the defined name ``EnergyWh``).
 * **Breakdown**: cost per cell by category and item (materials = the BOM total, a formula).
 * **Materials**: cost per material, ``SUMIF`` over the BOM.
+* **Demand**: tonnes per year of every purchased material and element at the plant's volume, each
+  element as a share of world production (:func:`pouchline.demand.material_demand`); only when
+  the materials library has world figures (``elements:``).
 * **Sensitivity**: the tornado table (values: it needs the cost model, which Excel does not have).
 * **Plant** or **Line KPIs**: the costed stations (and the simulation's KPIs when given).
 * **Assumptions**: every convention, rate, yield and price with its source.
@@ -26,6 +29,7 @@ import os
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
+import pandas as pd
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
@@ -421,6 +425,41 @@ def _sheet_assumptions(ws: Worksheet, result: CostResult, rates: Any, materials:
     _finish(ws, "Assumptions", len(headers), len(rows) + 1, wrap_cols=(2, 5), widths={2: 70, 5: 70})
 
 
+def _sheet_demand(ws: Worksheet, demand: Any) -> None:
+    """Materials, then elements: t/yr at the plant's volume and the share of world production."""
+    headers = ["Kind", "Item", "Name", "g per good cell", "t per year", "World production (t/yr)", "Stage",
+               "Year", "Share of world production", "Supply risk", "GWh/yr at world output", "World reserves (t)",
+               "Composition (wt%) / from materials", "Source or note"]
+    _header(ws, headers)
+    n = 1
+    for r in demand.materials.itertuples():
+        n += 1
+        put_text(ws.cell(n, 1), "material")
+        put_text(ws.cell(n, 2), r.material_id)
+        put_text(ws.cell(n, 3), r.name)
+        put_number(ws.cell(n, 4), float(r.g_per_good_cell), "#,##0.000")
+        put_number(ws.cell(n, 5), float(r.demand_t_per_yr), "#,##0.0")
+        put_text(ws.cell(n, 13), r.composition_wt_pct)
+        put_text(ws.cell(n, 14), r.note)
+    for r in demand.elements.itertuples():
+        n += 1
+        put_text(ws.cell(n, 1), "element")
+        put_text(ws.cell(n, 2), r.element)
+        put_text(ws.cell(n, 3), r.name)
+        put_number(ws.cell(n, 4), float(r.g_per_good_cell), "#,##0.000")
+        put_number(ws.cell(n, 5), float(r.demand_t_per_yr), "#,##0.0")
+        put_number(ws.cell(n, 6), float(r.world_production_t_per_yr), INT)
+        put_text(ws.cell(n, 7), r.world_production_stage)
+        put_number(ws.cell(n, 8), None if pd.isna(r.world_production_year) else int(r.world_production_year), "0")
+        put_number(ws.cell(n, 9), float(r.share_of_world_frac), "0.000%")
+        put_text(ws.cell(n, 10), "SUPPLY RISK" if r.supply_risk else "")
+        put_number(ws.cell(n, 11), float(r.GWh_per_yr_at_world_output), "#,##0.0")
+        put_number(ws.cell(n, 12), float(r.world_reserves_t), INT)
+        put_text(ws.cell(n, 13), r.from_materials)
+        put_text(ws.cell(n, 14), r.world_production_source)
+    _finish(ws, "Demand", len(headers), n, wrap_cols=(14,), widths={13: 40, 14: 70})
+
+
 # ------------------------------------------------------------------------------------------------
 # public API
 # ------------------------------------------------------------------------------------------------
@@ -433,6 +472,12 @@ def build_workbook(result: CostResult, bom: BomItem, *, recipe: Any, materials: 
     ws_bom = wb.create_sheet("BOM")
     ws_bd = wb.create_sheet("Breakdown")
     ws_mat = wb.create_sheet("Materials")
+    demand = None
+    if materials is not None and getattr(materials, "elements", None) and result.annual_good_cells > 0:
+        from pouchline.demand import material_demand
+
+        demand = material_demand(result, materials)
+        _sheet_demand(wb.create_sheet("Demand"), demand)
     ws_sens = wb.create_sheet("Sensitivity")
     ws_st = wb.create_sheet("Line KPIs" if result.plant_mode == "line" else "Plant")
     ws_as = wb.create_sheet("Assumptions")
@@ -450,6 +495,12 @@ def build_workbook(result: CostResult, bom: BomItem, *, recipe: Any, materials: 
                 extra.append((label, float(k[key]), unit, "line simulation", fmt))
         if k.get("bottleneck"):
             extra.append(("Bottleneck", str(k["bottleneck"]), "", str(k.get("bottleneck_why", "")), None))
+    if demand is not None and demand.tightest is not None:
+        t = demand.tightest
+        extra.append((f"Share of world {t['name']} production", t["share_of_world_frac"], "fraction",
+                      f"the tightest element at {demand.GWh_per_yr:,.3g} GWh/yr; see the Demand sheet", PCT2))
+        extra.append(("Volume that takes the world's whole output", t["GWh_per_yr_at_world_output"], "GWh/yr",
+                      f"of {t['name']} ({t['world_production_stage']}, {t['world_production_year']})", "#,##0.00"))
     energy_row = _sheet_summary(ws_sum, result, recipe, bd, extra)
     wb.defined_names["EnergyWh"] = DefinedName("EnergyWh", attr_text=f"Summary!$B${energy_row}")
     wb.defined_names["CostPerCell"] = DefinedName("CostPerCell", attr_text=f"Breakdown!$C${bd['total_row']}")
