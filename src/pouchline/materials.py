@@ -125,14 +125,19 @@ class Role(str, Enum):
     fixture = "fixture"
 
 
-class PricePoint(BaseModel):
+class _Sourced(BaseModel):
+    """A figure of one year with the source it comes from (subclasses add the value)."""
+
     model_config = _CONFIG
 
-    value: float = Field(ge=0, le=1e7, description="price in the unit of the enclosing Price (up to 10 million)")
     year: int = Field(ge=1990, le=2100)
     source: str
 
     _src = field_validator("source")(classmethod(lambda cls, v: check_source(v)))
+
+
+class PricePoint(_Sourced):
+    value: float = Field(ge=0, le=1e7, description="price in the unit of the enclosing Price (up to 10 million)")
 
 
 class Price(BaseModel):
@@ -300,7 +305,7 @@ class Material(BaseModel):
 SupplyStage = Literal["mine", "refinery", "smelter", "all_forms", "feedstock"]
 
 
-class WorldProduction(BaseModel):
+class WorldProduction(_Sourced):
     """World production of one element in one year, tonnes of contained element per year.
 
     ``stage`` says what is counted: ``mine`` (element content of mine output), ``refinery`` or
@@ -308,26 +313,14 @@ class WorldProduction(BaseModel):
     ``feedstock`` (the raw material pool a synthetic material is made from).
     """
 
-    model_config = _CONFIG
-
     value_t_per_yr: float = Field(gt=0, le=1e11, description="t/yr of contained element")
     stage: SupplyStage
-    year: int = Field(ge=1990, le=2100)
-    source: str
-
-    _src = field_validator("source")(classmethod(lambda cls, v: check_source(v)))
 
 
-class WorldReserves(BaseModel):
+class WorldReserves(_Sourced):
     """World reserves of one element, tonnes of contained element."""
 
-    model_config = _CONFIG
-
     value_t: float = Field(gt=0, le=1e15, description="t of contained element")
-    year: int = Field(ge=1990, le=2100)
-    source: str
-
-    _src = field_validator("source")(classmethod(lambda cls, v: check_source(v)))
 
 
 class ElementSupply(BaseModel):

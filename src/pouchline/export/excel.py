@@ -427,37 +427,24 @@ def _sheet_assumptions(ws: Worksheet, result: CostResult, rates: Any, materials:
 
 def _sheet_demand(ws: Worksheet, demand: Any) -> None:
     """Materials, then elements: t/yr at the plant's volume and the share of world production."""
-    headers = ["Kind", "Item", "Name", "g per good cell", "t per year", "World production (t/yr)", "Stage",
-               "Year", "Share of world production", "Supply risk", "GWh/yr at world output", "World reserves (t)",
-               "Composition (wt%) / from materials", "Source or note"]
-    _header(ws, headers)
-    n = 1
-    for r in demand.materials.itertuples():
-        n += 1
-        put_text(ws.cell(n, 1), "material")
-        put_text(ws.cell(n, 2), r.material_id)
-        put_text(ws.cell(n, 3), r.name)
-        put_number(ws.cell(n, 4), float(r.g_per_good_cell), "#,##0.000")
-        put_number(ws.cell(n, 5), float(r.demand_t_per_yr), "#,##0.0")
-        put_text(ws.cell(n, 13), r.composition_wt_pct)
-        put_text(ws.cell(n, 14), r.note)
-    for r in demand.elements.itertuples():
-        n += 1
-        put_text(ws.cell(n, 1), "element")
-        put_text(ws.cell(n, 2), r.element)
-        put_text(ws.cell(n, 3), r.name)
-        put_number(ws.cell(n, 4), float(r.g_per_good_cell), "#,##0.000")
-        put_number(ws.cell(n, 5), float(r.demand_t_per_yr), "#,##0.0")
-        put_number(ws.cell(n, 6), float(r.world_production_t_per_yr), INT)
-        put_text(ws.cell(n, 7), r.world_production_stage)
-        put_number(ws.cell(n, 8), None if pd.isna(r.world_production_year) else int(r.world_production_year), "0")
-        put_number(ws.cell(n, 9), float(r.share_of_world_frac), "0.000%")
-        put_text(ws.cell(n, 10), "SUPPLY RISK" if r.supply_risk else "")
-        put_number(ws.cell(n, 11), float(r.GWh_per_yr_at_world_output), "#,##0.0")
-        put_number(ws.cell(n, 12), float(r.world_reserves_t), INT)
-        put_text(ws.cell(n, 13), r.from_materials)
-        put_text(ws.cell(n, 14), r.world_production_source)
-    _finish(ws, "Demand", len(headers), n, wrap_cols=(14,), widths={13: 40, 14: 70})
+    columns = [("Kind", None), ("Item", None), ("Name", None), ("g per good cell", "#,##0.000"),
+               ("t per year", "#,##0.0"), ("World production (t/yr)", INT), ("Stage", None), ("Year", "0"),
+               ("Share of world production", "0.000%"), ("Supply risk", None), ("GWh/yr at world output", "#,##0.0"),
+               ("World reserves (t)", INT), ("Composition (wt%) / from materials", None), ("Source or note", None)]
+    _header(ws, [h for h, _ in columns])
+    rows = [("material", r.material_id, r.name, r.g_per_good_cell, r.demand_t_per_yr, None, "", None, None, "",
+             None, None, r.composition_wt_pct, r.note) for r in demand.materials.itertuples()]
+    rows += [("element", r.element, r.name, r.g_per_good_cell, r.demand_t_per_yr, r.world_production_t_per_yr,
+              r.world_production_stage, None if pd.isna(r.world_production_year) else int(r.world_production_year),
+              r.share_of_world_frac, "SUPPLY RISK" if r.supply_risk else "", r.GWh_per_yr_at_world_output,
+              r.world_reserves_t, r.from_materials, r.world_production_source) for r in demand.elements.itertuples()]
+    for i, row in enumerate(rows, start=2):
+        for j, (value, (_, fmt)) in enumerate(zip(row, columns), start=1):
+            if fmt is None:
+                put_text(ws.cell(i, j), value)
+            else:
+                put_number(ws.cell(i, j), None if value is None else float(value), fmt)
+    _finish(ws, "Demand", len(columns), len(rows) + 1, wrap_cols=(14,), widths={13: 40, 14: 70})
 
 
 # ------------------------------------------------------------------------------------------------
