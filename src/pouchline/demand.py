@@ -29,6 +29,7 @@ from typing import Any
 
 import pandas as pd
 
+from pouchline.display import DASH, fmt_number, fmt_pct
 from pouchline.materials import MaterialLibrary
 
 #: Shares of world production above this are flagged as a supply risk (1 %).
@@ -41,25 +42,6 @@ ELEMENT_COLUMNS: tuple[str, ...] = (
     "element", "name", "g_per_good_cell", "demand_t_per_yr", "world_production_t_per_yr", "world_production_stage",
     "world_production_year", "world_production_source", "share_of_world_frac", "supply_risk",
     "GWh_per_yr_at_world_output", "world_reserves_t", "from_materials")
-
-
-def format_quantity(x: Any, digits: int = 3) -> str:
-    """``digits`` significant figures, thousands separated, never in e-notation; ``-`` for no value."""
-    if not isinstance(x, (int, float)) or not math.isfinite(x):
-        return "-"
-    if abs(x) >= 10 ** digits:
-        return f"{x:,.0f}"
-    if x == 0 or abs(x) >= 1:
-        return f"{x:,.{digits}g}"
-    return f"{x:.{digits - 1 - math.floor(math.log10(abs(x)))}f}".rstrip("0").rstrip(".")
-
-
-def format_share_pct(share_frac: Any) -> str:
-    """A share of world production in per cent (``25.9 %``), ``< 0.001 %`` for traces, ``-`` for none."""
-    if not isinstance(share_frac, (int, float)) or not math.isfinite(share_frac):
-        return "-"
-    pct = 100.0 * share_frac
-    return "< 0.001 %" if pct < 0.001 else f"{format_quantity(pct)} %"
 
 
 @dataclass(frozen=True)
@@ -108,18 +90,18 @@ class DemandResult:
     def headline(self) -> str:
         """One sentence for a report: volume, tightest element, its share and the world-output volume."""
         t = self.tightest
-        vol = (f"{format_quantity(self.GWh_per_yr)} GWh/yr ({self.good_cells_per_yr:,.0f} good cells of "
+        vol = (f"{fmt_number(self.GWh_per_yr)} GWh/yr ({self.good_cells_per_yr:,.0f} good cells of "
                f"{self.energy_per_cell_Wh:.4g} Wh)")
         if t is None:
             return f"{vol}: no element has a world production figure in the materials library."
-        out = (f"{vol} takes {format_share_pct(t['share_of_world_frac'])} of the world's "
+        out = (f"{vol} takes {fmt_pct(t['share_of_world_frac'])} of the world's "
                f"{t['world_production_stage']} {t['name']} output ({t['world_production_t_per_yr']:,.0f} t in "
                f"{t['world_production_year']}); the whole world's {t['name']} would make "
-               f"{format_quantity(t['GWh_per_yr_at_world_output'])} GWh/yr of this cell.")
+               f"{fmt_number(t['GWh_per_yr_at_world_output'])} GWh/yr of this cell.")
         risks = self.elements[self.elements["supply_risk"]]
         if len(risks):
-            out += (f" Supply risk (over {format_share_pct(self.threshold_frac)} of world output): "
-                    + ", ".join(f"{r.element} {format_share_pct(r.share_of_world_frac)}" for r in risks.itertuples())
+            out += (f" Supply risk (over {fmt_pct(self.threshold_frac)} of world output): "
+                    + ", ".join(f"{r.element} {fmt_pct(r.share_of_world_frac)}" for r in risks.itertuples())
                     + ".")
         return out
 
@@ -263,8 +245,9 @@ def demand_at_GWh_per_yr(cost_or_lines: Any, materials: MaterialLibrary, GWh_per
                            threshold_frac=threshold_frac)
 
 
-def _stage_year(row: Any) -> str:
-    return f"{row.world_production_stage}, {row.world_production_year}" if row.world_production_stage else "-"
+def stage_and_year(row: Any) -> str:
+    """``refinery, 2024`` for an element row (of :attr:`DemandResult.elements`), a dash without a world figure."""
+    return f"{row.world_production_stage}, {row.world_production_year}" if row.world_production_stage else DASH
 
 
 def demand_markdown(result: DemandResult) -> list[str]:
@@ -274,12 +257,12 @@ def demand_markdown(result: DemandResult) -> list[str]:
            "| element | t/yr | world production, t/yr | stage, year | share of world | GWh/yr at world output | |",
            "|---|---|---|---|---|---|---|"]
     for r in result.elements.itertuples():
-        out.append(f"| {r.element} | {format_quantity(r.demand_t_per_yr)} | "
-                   f"{format_quantity(r.world_production_t_per_yr)} | {_stage_year(r)} | "
-                   f"{format_share_pct(r.share_of_world_frac)} | {format_quantity(r.GWh_per_yr_at_world_output)} | "
+        out.append(f"| {r.element} | {fmt_number(r.demand_t_per_yr)} | "
+                   f"{fmt_number(r.world_production_t_per_yr)} | {stage_and_year(r)} | "
+                   f"{fmt_pct(r.share_of_world_frac)} | {fmt_number(r.GWh_per_yr_at_world_output)} | "
                    f"{'supply risk' if r.supply_risk else ''} |")
     out += ["", "Purchased materials, t/yr (scrap and trim included): "
-            + "; ".join(f"{r.material_id} {format_quantity(r.demand_t_per_yr)}" for r in result.materials.itertuples())
+            + "; ".join(f"{r.material_id} {fmt_number(r.demand_t_per_yr)}" for r in result.materials.itertuples())
             + "."]
     if result.unresolved_materials:
         out.append(f"Not split into elements (no formula): {', '.join(result.unresolved_materials)}.")
@@ -287,4 +270,4 @@ def demand_markdown(result: DemandResult) -> list[str]:
 
 
 __all__ = ["DEFAULT_THRESHOLD_FRAC", "DemandResult", "ELEMENT_COLUMNS", "MATERIAL_COLUMNS", "demand_at_GWh_per_yr",
-           "demand_markdown", "format_quantity", "format_share_pct", "material_demand"]
+           "demand_markdown", "material_demand", "stage_and_year"]

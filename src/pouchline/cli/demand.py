@@ -76,7 +76,8 @@ def compute(args: argparse.Namespace) -> Any:
 
 def render_text(res: Any, source: str) -> str:
     """Both tables, the supply-risk flags and the whole-world line."""
-    from pouchline.demand import format_quantity as fq, format_share_pct as pct
+    from pouchline.demand import stage_and_year
+    from pouchline.display import fmt_number as fq, fmt_pct as pct
 
     out = [f"pouchline demand  {source}: {res.GWh_per_yr:,.4g} GWh/yr = {res.good_cells_per_yr:,.0f} good cells/yr "
            f"of {res.energy_per_cell_Wh:.4g} Wh (scrap and trim included); world figures: {res.library}", "",
@@ -89,7 +90,7 @@ def render_text(res: Any, source: str) -> str:
             f"  {'element':9s} {'t/yr':>10s} {'world t/yr':>14s} {'stage, year':18s} {'share':>11s} "
             f"{'GWh/yr at world output':>23s}  flag"]
     for r in res.elements.itertuples():
-        stage = f"{r.world_production_stage}, {r.world_production_year}" if r.world_production_stage else "-"
+        stage = stage_and_year(r)
         flag = "SUPPLY RISK" if r.supply_risk else ""
         out.append(f"  {r.element:9s} {fq(r.demand_t_per_yr):>10s} {fq(r.world_production_t_per_yr):>14s} "
                    f"{stage:18s} {pct(r.share_of_world_frac):>11s} {fq(r.GWh_per_yr_at_world_output):>23s}  {flag}")
