@@ -4,6 +4,7 @@ one unit (checked first, written beside the target, moved into place; kill -9 le
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -132,3 +133,17 @@ def test_kill_9_while_replacing_keeps_the_earlier_plan_whole(tmp_path):
     before = {p: (out / p).read_bytes() for p in plan_files(out)}
     _kill_while_writing(tmp_path, out)
     assert {p: (out / p).read_bytes() for p in plan_files(out)} == before
+
+
+def test_a_temporary_file_of_a_killed_write_is_removed_by_the_next_one(tmp_path):
+    from pouchline.fileio import atomic_write
+
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    pid = int(dead.stdout)  # a process that has ended
+    stale = tmp_path / f".bom.xlsx.{pid}.k9x2.tmp"
+    stale.write_bytes(b"half a workbook")
+    mine = tmp_path / f".bom.xlsx.{os.getpid()}.live.tmp"  # a running writer's (this process): kept
+    mine.write_bytes(b"in progress")
+    atomic_write(tmp_path / "bom.xlsx", b"new")
+    assert not stale.exists() and mine.exists()
+    assert (tmp_path / "bom.xlsx").read_bytes() == b"new"

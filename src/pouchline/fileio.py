@@ -422,12 +422,35 @@ def os_error_message(exc: OSError) -> str:
     return exc.strerror or type(exc).__name__
 
 
+def _remove_stale_temp_files(folder: Path, name: str) -> None:
+    """Remove ``.<name>.<pid>.*.tmp`` files of :func:`atomic_write` whose process is gone."""
+    pattern = re.compile(rf"^\.{re.escape(name)}\.(\d+)\.[^/]*\.tmp$")
+    try:
+        entries = [e for e in os.scandir(folder) if e.name.startswith(f".{name}.") and e.name.endswith(".tmp")]
+    except OSError:
+        return
+    for entry in entries:
+        m = pattern.match(entry.name)
+        if m is None or int(m.group(1)) == os.getpid() or not entry.is_file(follow_symlinks=False):
+            continue
+        try:
+            os.kill(int(m.group(1)), 0)
+        except ProcessLookupError:
+            try:
+                os.unlink(entry.path)
+            except OSError:
+                pass
+        except (PermissionError, OverflowError):
+            pass
+
+
 def atomic_write(path: str | os.PathLike, data: bytes | str | Callable[[Path], None]) -> Path:
     """Write ``data`` to ``path`` atomically: a temporary file in the same folder, then rename.
 
     ``data`` may be bytes, text (UTF-8) or a callable that writes a file at the path it is
     given (for libraries such as openpyxl and reportlab that want a filename). A failure leaves
-    any earlier file at ``path`` untouched and no temporary file behind. A path that cannot be
+    any earlier file at ``path`` untouched and no temporary file behind; a temporary file left by a
+    process that was killed (``kill -9`` runs no clean-up) is removed by the next write. A path that cannot be
     written (a file where a folder should be, no permission, a full disk) is an
     :class:`InputError` naming it. A symbolic link at ``path`` is replaced, never written through.
     """
@@ -439,8 +462,9 @@ def atomic_write(path: str | os.PathLike, data: bytes | str | Callable[[Path], N
         raise InputError.single(str(path), "", f"cannot be written: the folder {folder} does not exist")
     if not folder.is_dir():
         raise InputError.single(str(path), "", f"cannot be written: {folder} is a file, not a folder")
+    _remove_stale_temp_files(folder, target.name)
     try:
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.{os.getpid()}.", suffix=".tmp", dir=folder)
     except OSError as exc:
         raise InputError.single(str(path), "", f"cannot be written: {os_error_message(exc)}") from None
     tmp = Path(tmp_name)
