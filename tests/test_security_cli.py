@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import DEFAULT_RECIPE, RECIPES
+from conftest import DEFAULT_RECIPE, RECIPES, ROOT
 from pouchline.export.plan_report import MANIFEST
 
 LINE = RECIPES / "lines" / "pilot-line.yaml"
@@ -147,3 +147,24 @@ def test_a_temporary_file_of_a_killed_write_is_removed_by_the_next_one(tmp_path)
     atomic_write(tmp_path / "bom.xlsx", b"new")
     assert not stale.exists() and mine.exists()
     assert (tmp_path / "bom.xlsx").read_bytes() == b"new"
+
+
+# -- found by the fuzz test (tests/test_fuzz_cli.py) ---------------------------------------------------------------
+@pytest.mark.parametrize("width", ["1", "1.2e-08", "true"])
+def test_a_template_column_too_narrow_to_draw_is_refused(tmp_path, width):
+    # reportlab raised "flowable given negative availWidth" (exit 1): 2 x 3 pt of padding need 2.1 mm
+    text = (ROOT / "templates" / "traveler-default.yaml").read_text(encoding="utf-8")
+    template = tmp_path / "t.yaml"
+    template.write_text(text.replace("width_mm: 10", f"width_mm: {width}", 1), encoding="utf-8")
+    res = cli("traveler", str(DEFAULT_RECIPE), "--template", str(template), "--lot", "L-0001", "--cells", "10",
+              "--out", str(tmp_path / "t.pdf"))
+    assert res.returncode == 2 and "width_mm" in res.stderr and str(template) in res.stderr, res.stderr
+
+
+def test_traveler_names_the_line_file_whose_station_names_no_step(tmp_path):
+    text = LINE.read_text(encoding="utf-8")
+    line = tmp_path / "line.yaml"
+    line.write_text(text.replace("step: quench", "step: no_such_step", 1), encoding="utf-8")
+    res = cli("traveler", str(DEFAULT_RECIPE), "--line", str(line), "--lot", "L-0001", "--cells", "10",
+              "--out", str(tmp_path / "t.pdf"))
+    assert res.returncode == 2 and f"{line}:" in res.stderr and "no_such_step" in res.stderr, res.stderr
