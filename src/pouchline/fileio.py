@@ -433,15 +433,23 @@ def _remove_stale_temp_files(folder: Path, name: str) -> None:
         m = pattern.match(entry.name)
         if m is None or int(m.group(1)) == os.getpid() or not entry.is_file(follow_symlinks=False):
             continue
-        try:
-            os.kill(int(m.group(1)), 0)
-        except ProcessLookupError:
+        if not process_alive(int(m.group(1))):
             try:
                 os.unlink(entry.path)
             except OSError:
                 pass
-        except (PermissionError, OverflowError):
-            pass
+
+
+def process_alive(pid: int) -> bool:
+    """Whether process ``pid`` exists (another user's counts as alive): temporary files and
+    folders named after a process are removed only once it is gone."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError):
+        return True
+    return True
 
 
 def atomic_write(path: str | os.PathLike, data: bytes | str | Callable[[Path], None]) -> Path:

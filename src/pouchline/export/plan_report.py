@@ -25,7 +25,7 @@ from typing import Any
 
 from pouchline.errors import InputError
 from pouchline.export import charts
-from pouchline.fileio import atomic_write, csv_text, jsonable
+from pouchline.fileio import atomic_write, csv_text, jsonable, process_alive
 
 #: The list of files of the plan in a folder, written last.
 MANIFEST = ".pouchline-plan.json"
@@ -152,21 +152,11 @@ def remove_stale_temp_folders(out: Path) -> list[Path]:
         if not m or not entry.is_dir() or entry.is_symlink():
             continue
         pid = int(m.group(1))
-        if pid == os.getpid() or _alive(pid):
+        if pid == os.getpid() or process_alive(pid):
             continue
         shutil.rmtree(entry, ignore_errors=True)
         removed.append(entry)
     return removed
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except (PermissionError, OverflowError):
-        return True
-    return True
 
 
 def _install(tmp: Path, target: PlanTarget, files: list[str]) -> None:

@@ -26,6 +26,7 @@ from concurrent.futures.process import BrokenProcessPool
 from typing import Any, Iterable, Iterator, Literal
 
 from pouchline.errors import InputError
+from pouchline.fileio import process_alive
 from pouchline.sweep.designs import Scenario
 from pouchline.sweep.scenario import Evaluator, SweepContext, run_scenarios
 
@@ -126,16 +127,8 @@ def _end_with(sweep_pid: int) -> None:
     except (OSError, AttributeError):  # not Linux
         pass
 
-    def alive() -> bool:
-        if os.getppid() != parent:  # re-parented: the forkserver (or the sweep) is gone
-            return False
-        try:
-            os.kill(sweep_pid, 0)
-        except ProcessLookupError:
-            return False
-        except PermissionError:
-            pass
-        return True
+    def alive() -> bool:  # re-parented: the forkserver (or the sweep) is gone
+        return os.getppid() == parent and process_alive(sweep_pid)
 
     if not alive():
         os._exit(1)
