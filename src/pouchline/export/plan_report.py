@@ -73,7 +73,7 @@ def _scan(out: Path, force: bool) -> tuple[list[str], list[str]]:
     foreign: list[str] = []
     previous: list[str] = []
     seen = 0
-    for root, dirs, files in os.walk(out):
+    for root, _dirs, files in os.walk(out):
         for name in files:
             seen += 1
             rel = Path(root, name).relative_to(out).as_posix()
