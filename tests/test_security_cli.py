@@ -168,3 +168,12 @@ def test_traveler_names_the_line_file_whose_station_names_no_step(tmp_path):
     res = cli("traveler", str(DEFAULT_RECIPE), "--line", str(line), "--lot", "L-0001", "--cells", "10",
               "--out", str(tmp_path / "t.pdf"))
     assert res.returncode == 2 and f"{line}:" in res.stderr and "no_such_step" in res.stderr, res.stderr
+
+
+def test_an_unknown_format_names_the_catalogue_and_the_option(tmp_path):
+    formats = tmp_path / "formats.yaml"
+    text = (RECIPES / "formats.yaml").read_text(encoding="utf-8")
+    formats.write_text(text[: text.index("  - id: lab-100x60")], encoding="utf-8")  # only paper-single is left
+    for command in ("cell", "cost"):
+        res = cli(command, str(DEFAULT_RECIPE), "--formats", str(formats), "--format", "ev-300x100")
+        assert res.returncode == 2 and f"{formats}: --format: 'ev-300x100'" in res.stderr, res.stderr
