@@ -138,3 +138,17 @@ def test_plan_sensitivity_csv_is_neutralised(tmp_path):
     text = (out / "sensitivity.csv").read_text(encoding="utf-8")
     assert "sourced: x =2+2" in text and "price: =1+1" in text  # the carriage return became a space
     assert_csv_safe(text)
+
+
+def test_escape_sequences_from_a_file_never_reach_the_terminal(tmp_path):
+    # a title or an author holding ESC [ 31 m (or NUL, bell) would drive the terminal that `show` prints to
+    text = DEFAULT_RECIPE.read_text(encoding="utf-8")
+    recipe = tmp_path / "r.yaml"
+    recipe.write_text(text.replace("title: InSnBi", 'title: "\\x1b]0;owned\\x07\\x1b[31mInSnBi', 1)
+                      .replace("(Liu et al., Nat. Commun. 2025)\n", '(Liu et al., Nat. Commun. 2025)"\n', 1),
+                      encoding="utf-8")
+    (tmp_path / "materials.yaml").write_bytes((RECIPES / "materials.yaml").read_bytes())
+    for args in (["show", str(recipe)], ["cell", str(recipe)], ["validate", str(recipe), "--set", "x=\x1b[2J"]):
+        res = cli(*args)
+        assert "\x1b" not in res.stdout and "\x07" not in res.stdout and "\x1b" not in res.stderr, args
+    assert "\ufffd]0;owned" in cli("show", str(recipe)).stdout

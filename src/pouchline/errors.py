@@ -9,6 +9,7 @@ Every problem names the file, the field path, the value and what is allowed, as 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
@@ -19,6 +20,17 @@ MAX_SOURCE_CHARS = 300
 MAX_MESSAGE_CHARS = 800
 #: Problems kept per error: the first ones, then one line saying how many more there were.
 MAX_PROBLEMS = 100
+
+
+#: Control characters a terminal would act on (ESC sequences, NUL, bell, 8-bit CSI); tab, line
+#: feed and carriage return stay.
+CONTROL_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+def printable(text: str) -> str:
+    """``text`` with every :data:`CONTROL_CHARS` character replaced by U+FFFD, so that text from a
+    file cannot drive the terminal it is printed on (``\x1b[...`` sequences) or hide in a message."""
+    return CONTROL_CHARS.sub("\ufffd", text)
 
 
 def excerpt(text: Any, limit: int = MAX_MESSAGE_CHARS) -> str:
@@ -41,7 +53,7 @@ class Problem:
     def __str__(self) -> str:
         where = f"{excerpt(self.source, MAX_SOURCE_CHARS)}: " if self.source else ""
         fld = f"{excerpt(self.field, MAX_FIELD_CHARS)}: " if self.field else ""
-        return f"{where}{fld}{excerpt(self.message)}"
+        return printable(f"{where}{fld}{excerpt(self.message)}")
 
 
 @dataclass

@@ -15,13 +15,14 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import io
 import os
 import pkgutil
 import sys
-from typing import Sequence
+from typing import Any, Sequence
 
 from pouchline import __version__
-from pouchline.errors import InputError, excerpt
+from pouchline.errors import InputError, excerpt, printable
 
 EXIT_OK = 0
 EXIT_INTERNAL = 1
@@ -53,9 +54,47 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class _PrintableText(io.TextIOBase):
+    """A text stream that writes through :func:`pouchline.errors.printable`: a title or a name
+    from a file that holds ``\x1b[...`` cannot drive the user's terminal."""
+
+    def __init__(self, stream: Any) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        self._stream.write(printable(text))
+        return len(text)
+
+    def flush(self) -> None:
+        self._stream.flush()
+
+    def isatty(self) -> bool:
+        return self._stream.isatty()
+
+    def fileno(self) -> int:
+        return self._stream.fileno()
+
+    @property
+    def encoding(self) -> str:  # type: ignore[override]
+        return getattr(self._stream, "encoding", "utf-8")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    stdout = sys.stdout
+    sys.stdout = _PrintableText(stdout)  # what commands print; stderr's messages are printable() already
+    try:
+        return _run(args)
+    finally:
+        try:
+            sys.stdout.flush()
+        except (OSError, ValueError):
+            pass
+        sys.stdout = stdout
+
+
+def _run(args: argparse.Namespace) -> int:
     try:
         return int(args.func(args) or 0)
     except InputError as exc:
@@ -73,21 +112,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         if os.environ.get("POUCHLINE_DEBUG"):
             raise
         where = exc.filename if exc.filename is not None else "a file"
-        print(f"error: {excerpt(str(where), 300)}: {exc.strerror or type(exc).__name__}", file=sys.stderr)
+        print(printable(f"error: {excerpt(str(where), 300)}: {exc.strerror or type(exc).__name__}"), file=sys.stderr)
         return EXIT_INPUT
     except (OverflowError, RecursionError) as exc:  # a number or a nesting beyond what can be computed
         if os.environ.get("POUCHLINE_DEBUG"):
             raise
         what = "nested too deeply" if isinstance(exc, RecursionError) else "a number too large to compute with"
-        print(f"error: the input holds {what} ({excerpt(exc, 200)}); check the values given on the command "
-              "line and in the files it names", file=sys.stderr)
+        print(printable(f"error: the input holds {what} ({excerpt(exc, 200)}); check the values given on the "
+                        "command line and in the files it names"), file=sys.stderr)
         return EXIT_INPUT
     except Exception as exc:  # an internal bug: one line, not a traceback
         if os.environ.get("POUCHLINE_DEBUG"):
             raise
         print(
-            f"internal error: {type(exc).__name__}: {excerpt(exc, 500)} "
-            "(this is a pouchline bug; rerun with POUCHLINE_DEBUG=1 for a traceback)",
+            printable(f"internal error: {type(exc).__name__}: {excerpt(exc, 500)} "
+                      "(this is a pouchline bug; rerun with POUCHLINE_DEBUG=1 for a traceback)"),
             file=sys.stderr,
         )
         return EXIT_INTERNAL
