@@ -218,7 +218,8 @@ def _load_recipe(kind: str, name: str, data: bytes | None, overrides: tuple,
 
     if kind == "upload":
         raw = read_yaml_text(data or b"", name, what="recipe")
-        check_kind(raw, name, "recipe", "upload it on its own page (Line, Sweeps), or pick a recipe here")
+        check_kind(raw, name, "recipe", "a line file goes on the Line page, a materials library under 'Own "
+                   "materials library' below the recipe uploader")
         materials = upload_library(raw, name, library)
         return recipe_from_data(raw, name, materials=materials, overrides=list(overrides))
     return load_recipe_and_materials(Path(RECIPES_DIR) / name, overrides=list(overrides))
