@@ -280,7 +280,8 @@ def _commands(rng: random.Random, target: str) -> tuple[list[str], list[str]]:
         line = target
         choices = [(["validate", line], []), (["simulate", line, "--recipe", r, *sim, "--json"], []),
                    (["cost", r, "--line", line, "--json"], []), (["bom", r, "--line", line, "--out", "o.xlsx"], ["o.xlsx"]),
-                   (["traveler", r, "--line", line, "--lot", "L-0001", "--cells", "10", "--out", "o.pdf"], ["o.pdf"])]
+                   (["traveler", r, "--line", line, "--lot", "L-0001", "--cells", "10", "--out", "o.pdf"], ["o.pdf"]),
+                   (["demand", r, "--line", line, "--json"], [])]
         if rng.random() < 0.15:
             choices = [(["plan", r, "--line", line, *sim, "--out", "plan"], ["plan"])]
         return rng.choice(choices)
@@ -290,7 +291,8 @@ def _commands(rng: random.Random, target: str) -> tuple[list[str], list[str]]:
                             ["o.csv"])])
     if target == "recipes/cost-rates.yaml":
         return rng.choice([(["validate", target], []), (["cost", r, "--rates", target, "--json"], []),
-                           (["bom", r, "--rates", target, "--out", "o.xlsx"], ["o.xlsx"])])
+                           (["bom", r, "--rates", target, "--out", "o.xlsx"], ["o.xlsx"]),
+                           (["demand", r, "--rates", target, "--json"], [])])
     if target == "recipes/formats.yaml":
         return rng.choice([(["validate", target], []),
                            (["cell", r, "--formats", target, "--format", "ev-300x100", "--json"], [])])
