@@ -367,6 +367,8 @@ def judge(case: Case, result: dict, stdout: str, stderr: str) -> list[str]:
     if code == 2:
         names = {Path(a).name for a in case.argv if "/" in a or a.endswith((".yaml", ".xlsx", ".pdf", ".csv"))}
         names |= {a for a in case.argv if a.startswith("--")} | {Path(p).name for p in SHIPPED}
+        if case.mutation.startswith("--set "):  # the field the user set names where to look
+            names.add(case.mutation.split("=", 1)[0].rsplit(".", 1)[-1])
         if not any(n and n in stderr for n in names):
             bad.append("exit 2 without naming a file or an option")
     if len(stderr) > 200_000:

@@ -92,3 +92,19 @@ def test_a_good_override_still_gives_finite_results():
     assert res.returncode == 0, res.stderr
     out = json.loads(res.stdout)
     assert math.isfinite(out["energy_Wh"]) and out["energy_Wh"] > 0
+
+
+@pytest.mark.parametrize("text", ["'1e999'", "'nan'", "'-Infinity'"])
+def test_text_that_pydantic_reads_as_a_non_finite_float_is_refused(tmp_path, text):
+    # found by the fuzz test: composition parts of '1e999' passed validation as inf and the cell
+    # sizing ended in "lco has no mass in the composite" (exit 1)
+    from conftest import RECIPES
+
+    recipe = tmp_path / "r.yaml"
+    src = DEFAULT_RECIPE.read_text(encoding="utf-8")
+    assert "{material: lco, parts: 73}" in src
+    recipe.write_text(src.replace("{material: lco, parts: 73}", f"{{material: lco, parts: {text}}}"), encoding="utf-8")
+    (tmp_path / "materials.yaml").write_bytes((RECIPES / "materials.yaml").read_bytes())
+    res = cli("cell", str(recipe), "--json")
+    assert res.returncode == 2, res.stderr
+    assert "cell.cathode.composition[0].parts" in res.stderr  # "not a finite number", or pydantic's gt=0 for nan

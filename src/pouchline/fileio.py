@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 import yaml
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from pouchline.errors import InputError, Problem, excerpt
 
@@ -353,11 +353,40 @@ def _short(value: Any, limit: int = 80) -> str:
 
 
 def validate_model(model: type, data: Any, source: str) -> Any:
-    """``model.model_validate(data)`` with every problem as an :class:`InputError`."""
+    """``model.model_validate(data)`` with every problem as an :class:`InputError`.
+
+    A number that is not finite is refused wherever it is: the loader refuses ``.inf`` and
+    ``.nan``, and this catches the text pydantic reads as a float (``"nan"``, ``"inf"``, ``"1e999"``).
+    """
     try:
-        return model.model_validate(data)
+        obj = model.model_validate(data)
     except ValidationError as exc:
         raise InputError(problems_from_validation(exc, source, data)) from None
+    bad = [Problem(field=path, value=value, source=source,
+                   message=f"{value!r} is not a finite number; every number must be finite")
+           for path, value in non_finite_fields(obj)]
+    if bad:
+        raise InputError(bad)
+    return obj
+
+
+def non_finite_fields(obj: Any, path: str = "") -> list[tuple[str, float]]:
+    """``(field path, value)`` of every float in a validated model (lists named by their items' ids)
+    that is NaN or infinite."""
+    if isinstance(obj, float):
+        return [] if math.isfinite(obj) else [(path, obj)]
+    out: list[tuple[str, float]] = []
+    if isinstance(obj, BaseModel):
+        for name in type(obj).model_fields:
+            out += non_finite_fields(getattr(obj, name, None), f"{path}.{name}" if path else name)
+    elif isinstance(obj, dict):
+        for key, value in obj.items():
+            out += non_finite_fields(value, f"{path}.{key}" if path else str(key))
+    elif isinstance(obj, (list, tuple)):
+        for i, value in enumerate(obj):
+            item_id = getattr(value, "id", None) if not isinstance(value, dict) else value.get("id")
+            out += non_finite_fields(value, f"{path}.{item_id}" if isinstance(item_id, str) else f"{path}[{i}]")
+    return out
 
 
 def jsonable(obj: Any) -> Any:
