@@ -177,3 +177,10 @@ def test_an_unknown_format_names_the_catalogue_and_the_option(tmp_path):
     for command in ("cell", "cost"):
         res = cli(command, str(DEFAULT_RECIPE), "--formats", str(formats), "--format", "ev-300x100")
         assert res.returncode == 2 and f"{formats}: --format: 'ev-300x100'" in res.stderr, res.stderr
+
+
+def test_a_cell_that_cannot_be_built_names_the_recipe_file():
+    # found by the fuzz test: sizing problems said "cell: ..." instead of the file they come from
+    res = cli("cell", str(DEFAULT_RECIPE), "--set", "cell.packaging.max_thickness_mm=0.01", "--layers", "4")
+    assert res.returncode == 2, res.stderr
+    assert f"{DEFAULT_RECIPE} (cell sizing): cell.packaging.max_thickness_mm" in res.stderr

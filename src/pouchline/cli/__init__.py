@@ -22,7 +22,7 @@ import sys
 from typing import Any, Sequence
 
 from pouchline import __version__
-from pouchline.errors import InputError, excerpt, printable
+from pouchline.errors import InputError, Problem, excerpt, printable
 
 EXIT_OK = 0
 EXIT_INTERNAL = 1
@@ -94,10 +94,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stdout = stdout
 
 
+#: The source the cell package gives the problems of sizing a recipe's cell.
+CELL_SOURCE = "cell"
+
+
+def _name_the_recipe(exc: InputError, args: argparse.Namespace) -> InputError:
+    """Problems found while sizing the cell name the recipe file they come from, not "cell"."""
+    recipe = getattr(args, "recipe", None)
+    if not recipe or not any(p.source == CELL_SOURCE for p in exc.problems):
+        return exc
+    return InputError([Problem(p.field, p.message, p.value, f"{recipe} (cell sizing)" if p.source == CELL_SOURCE
+                               else p.source) for p in exc.problems])
+
+
 def _run(args: argparse.Namespace) -> int:
     try:
         return int(args.func(args) or 0)
     except InputError as exc:
+        exc = _name_the_recipe(exc, args)
         print(f"error: {exc}", file=sys.stderr) if len(exc.problems) <= 1 else print(
             "error: the input has these problems:\n" + "\n".join(f"  - {p}" for p in exc.problems),
             file=sys.stderr,
