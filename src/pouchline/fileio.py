@@ -424,7 +424,7 @@ def csv_safe_text(value: str) -> str:
 
 
 def csv_text(table: Any) -> str:
-    """A pandas DataFrame as CSV text (no index, ``\n`` line ends) that is safe to open in a
+    """A pandas DataFrame as CSV text (no index, ``\\n`` line ends) that is safe to open in a
     spreadsheet: every text cell and column name goes through :func:`csv_safe_text`; numbers,
     yes/no values and empty cells are written as they are."""
     import numbers
