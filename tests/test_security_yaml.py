@@ -215,3 +215,10 @@ def test_a_huge_invalid_value_gives_a_short_message(tmp_path, value):
     res = cli("validate", str(line))
     assert res.returncode == 2 and "cycle_time_s" in res.stderr
     assert len(res.stderr) < 2_000
+
+
+def test_an_unreadable_materials_library_names_the_recipe_field():
+    # found by the fuzz test: --set materials_library=pi said only ".../recipes/pi: does not exist"
+    res = cli("cost", str(DEFAULT_RECIPE), "--set", "materials_library=pi")
+    assert res.returncode == 2
+    assert f"{DEFAULT_RECIPE}: materials_library: 'pi': " in res.stderr and "does not exist" in res.stderr

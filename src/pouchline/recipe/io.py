@@ -187,11 +187,15 @@ def recipe_from_data(
         lib_path = Path(recipe.materials_library)
         if not lib_path.is_absolute():
             lib_path = (base_dir or RECIPES_DIR) / lib_path
-        materials = load_materials(lib_path) if not material_ovr else None
-        if materials is None:
+        try:
             lib_data = read_yaml(lib_path, what="materials library")
-            materials = validate_model(MaterialLibrary, apply_overrides(lib_data, material_ovr),
-                                       f"{lib_path} (with --set)")
+        except InputError as exc:  # the file cannot be read: the recipe's field named it
+            raise InputError([Problem(field="materials_library", value=recipe.materials_library, source=source,
+                                      message=f"{excerpt(repr(recipe.materials_library), 80)}: {p}")
+                              for p in exc.problems]) from None
+        if material_ovr:
+            lib_data = apply_overrides(lib_data, material_ovr)
+        materials = validate_model(MaterialLibrary, lib_data, f"{lib_path} (with --set)" if material_ovr else str(lib_path))
     elif material_ovr:
         materials = validate_model(
             MaterialLibrary, apply_overrides(materials.model_dump(mode="json"), material_ovr), "materials (with --set)")
