@@ -69,7 +69,9 @@ def _cell_quantities(recipe, materials, args: argparse.Namespace):
 
 def run(args: argparse.Namespace) -> int:
     from pouchline.export.traveler import write_traveler
-    from pouchline.export.traveler_model import build_traveler, check_cells, check_lot, check_scrap_allowance
+    from pouchline.export.traveler_model import (
+        build_traveler, check_cells, check_lot, check_purpose, check_scrap_allowance,
+    )
     from pouchline.export.traveler_template import load_template
 
     # cheap checks first, so a typo in the lot number costs no sizing
@@ -85,6 +87,7 @@ def run(args: argparse.Namespace) -> int:
                                   else template.defaults.scrap_allowance_frac)
 
     recipe, materials = load_recipe_from_args(args)
+    purpose = check_purpose(recipe, "sample" if args.sample else "production")
     by_step, cell_format, note = _cell_quantities(recipe, materials, args)
     if args.line:
         if args.scrap_allowance is not None:
@@ -99,13 +102,14 @@ def run(args: argparse.Namespace) -> int:
     traveler = build_traveler(
         recipe, lot=lot, cells=cells, materials=materials, materials_by_step_g=by_step,
         scrap_allowance=scrap, genealogy_lots=genealogy, issued=args.date, issue_note=note,
-        cell_format=cell_format,
+        cell_format=cell_format, purpose=purpose,
     )
     result = write_traveler(out, traveler, template)
     if note:
         print(f"note: {note}", file=sys.stderr)
-    print(f"wrote {out}: lot {lot}, {traveler.cells_text}, {result.pages} pages, recipe {recipe.id} rev {recipe.revision} "
-          f"({recipe.hash}), template {template.name}")
+    kind = "SAMPLE traveler" if traveler.is_sample else "production traveler"
+    print(f"wrote {out}: {kind}, lot {lot}, {traveler.cells_text}, {result.pages} pages, recipe {recipe.id} rev "
+          f"{recipe.revision} ({recipe.status}, {recipe.hash}), template {template.name}")
     return 0
 
 
@@ -116,7 +120,8 @@ def register(sub: argparse._SubParsersAction) -> None:
             "Print the batch traveler of one lot from the recipe: header with lot, recipe revision and content "
             "hash, QR code and Code128 on every page; material issue list for the lot size; the routing with "
             "every parameter's target, tolerance and unit, CTQ marks, rolling passes, in-process checks and "
-            "sign-off boxes; safety notes; genealogy. The PDF is written atomically to --out only."
+            "sign-off boxes; safety notes; genealogy. The PDF is written atomically to --out only. A production "
+            "traveler needs an approved recipe revision; --sample prints a marked sample from any revision."
         ),
     )
     add_recipe_argument(p)
@@ -139,5 +144,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--format", default=None, metavar="NAME",
                    help="cell format for the material quantities (a name in recipes/formats.yaml; default: the "
                         "recipe's own single-layer pouch)")
-    p.add_argument("--layers", type=positive_int, default=None, metavar="N", help="layers per cell (default: 1)")
+    p.add_argument("--layers", type=positive_int, default=None, metavar="N",
+                   help="layers per cell (default: the recipe's cell.packaging.layers)")
+    p.add_argument("--sample", action="store_true",
+                   help="print a sample marked 'SAMPLE - NOT FOR PRODUCTION' on every page; without it the "
+                        "recipe must be approved (a production traveler)")
     p.set_defaults(func=run)
