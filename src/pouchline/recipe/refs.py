@@ -170,11 +170,12 @@ def check_placeholders(recipe: Any, values: Mapping[str, Any], source: str) -> l
     """Placeholders of a recipe's texts that name no design value."""
     out = []
     for path, text in iter_texts(recipe):
-        for name in placeholder_names(text):
-            if name not in values:
-                out.append(Problem(field=path, value=name, source=source, message=(
-                    f"{{{name}}} is not a design value; known: {', '.join(sorted(values))}")))
-                continue
+        unknown = [name for name in placeholder_names(text) if name not in values]
+        for name in unknown:
+            out.append(Problem(field=path, value=name, source=source, message=(
+                f"{{{name}}} is not a design value; known: {', '.join(sorted(values))}")))
+        if unknown:
+            continue
         try:
             fill(text, values)
         except (ValueError, TypeError) as exc:
