@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from pouchline.recipe.conversions import ATOMIC_MASS_G_MOL, parts_to_mass_fractions
-from pouchline.recipe.params import P, Param, check_source
+from pouchline.recipe.params import P, Param, check_source, count
 
 Slug = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)]
 
@@ -177,8 +177,8 @@ class PackagingDesign(_Model):
 
     electrode_length_mm: P("mm", ge=1, le=5000) = Field(description="along the tab direction")
     electrode_width_mm: P("mm", ge=1, le=5000)
-    layers: int = Field(default=1, ge=1, le=10_000,
-                        description="layers per cell (the product); `pouchline cell` sizes this many by default")
+    layers: count(1, 10_000, description="layers per cell (the product); `pouchline cell` sizes this many by "
+                  "default") = 1
     anode_overhang_mm: P("mm", ge=0, le=100)
     electrolyte_overhang_mm: P("mm", ge=0, le=100) | None = Field(
         default=None, description="electrolyte film beyond the cathode edge on each side; None: 0"
@@ -217,13 +217,12 @@ class FixtureDesign(_Model):
         default=None, description="pin the bolt size (M8-M30); None chooses it from the ISO 898-1 table")
     bolt_class: Literal["8.8", "10.9"] | None = Field(
         default=None, description="pin the property class; None tries 8.8, then 10.9")
-    max_bolts: int = Field(default=12, ge=4, le=200, description="most bolts one fixture's flange takes")
+    max_bolts: count(4, 200, description="most bolts one fixture's flange takes") = 12
     nut_factor: P("ratio", ge=0.05, le=0.5) | None = Field(
         default=None, description="K of T = K F d; None: 0.2 (Shigley2015 Sec. 8-8)")
     bolt_mass_g: P("g", gt=0, le=100_000) | None = Field(
         default=None, description="one bolt with nut and washers; None estimates it from the size and grip")
-    cells_per_fixture: int = Field(default=1, ge=1, le=1000,
-                                   description="cells stacked between one pair of end plates")
+    cells_per_fixture: count(1, 1000, description="cells stacked between one pair of end plates") = 1
 
     @model_validator(mode="before")
     @classmethod

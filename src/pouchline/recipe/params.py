@@ -96,11 +96,24 @@ class Param(BaseModel):
 
     @model_validator(mode="before")
     @classmethod
-    def _ctq_is_recorded(cls, data: Any) -> Any:
-        if isinstance(data, dict) and data.get("ctq") is True:
+    def _implied(cls, data: Any) -> Any:
+        """ctq implies record; tol_frac gives tol (relative to the target)."""
+        if not isinstance(data, dict):
+            return data
+        if data.get("ctq") is True:
             if data.get("record") is False:
                 raise ValueError("a CTQ parameter is always recorded on the traveler: drop 'record: false'")
             data = {**data, "record": True}
+        frac, t = data.get("tol_frac"), data.get("target")
+        if frac is not None:
+            if isinstance(frac, bool) or not isinstance(frac, (int, float)) or not 0 <= frac <= 1:
+                raise ValueError(f"tol_frac: {frac!r} must be a fraction from 0 to 1 (0.024 = ± 2.4 %)")
+            if isinstance(t, (int, float)) and not isinstance(t, bool) and math.isfinite(t):
+                tol = abs(t) * frac
+                given = data.get("tol")
+                if isinstance(given, (int, float)) and not math.isclose(given, tol, rel_tol=1e-9, abs_tol=1e-12):
+                    raise ValueError(f"gives tol {given:g} and tol_frac {frac:g} (= {tol:g}); give one of them")
+                data = {**data, "tol": tol}
         return data
 
     @model_validator(mode="after")
@@ -193,14 +206,6 @@ def _param_before(unit_key: str, bounds: dict[str, float], value: Any) -> Any:
         if isinstance(v, float) and not math.isfinite(v):
             raise ValueError(f"{key}: {v!r} is not a finite number")
     t = out["target"]
-    if out.get("tol_frac") is not None:
-        frac = out["tol_frac"]
-        if isinstance(frac, bool) or not isinstance(frac, (int, float)) or not 0 <= frac <= 1:
-            raise ValueError(f"tol_frac: {frac!r} must be a fraction from 0 to 1 (0.024 = ± 2.4 %)")
-        tol = abs(t) * frac
-        if out.get("tol") is not None and not math.isclose(out["tol"], tol, rel_tol=1e-9, abs_tol=1e-12):
-            raise ValueError(f"gives tol {out['tol']:g} and tol_frac {frac:g} (= {tol:g}); give one of them")
-        out["tol"] = tol
     shown = format_value(t, unit_key)
     bounds = {**_UNIT_LIMITS.get(unit_key, {}), **bounds}
     if "gt" in bounds and not t > bounds["gt"]:
@@ -237,6 +242,23 @@ def quantity(unit_key: str, *, gt: float | None = None, ge: float | None = None,
         return _param_before(_u, _b, v)["target"] if not isinstance(v, dict) else _bad_mapping(v)
 
     return Annotated[float, BeforeValidator(_conv), Field(description=description or f"in {unit_key}")]
+
+
+def count(ge: int, le: int, *, description: str = ""):
+    """The type of a whole-number field from ``ge`` to ``le`` (a pass count, cells per fixture).
+
+    ``1e19`` or ``2.5`` is refused with the allowed range in the message.
+    """
+
+    def _conv(v: Any) -> Any:
+        if isinstance(v, bool):
+            raise ValueError(f"{v!r} is a yes/no value; give a whole number from {ge} to {le}")
+        if isinstance(v, float) and (not math.isfinite(v) or v != int(v)) or \
+                isinstance(v, (int, float)) and not ge <= v <= le:
+            raise ValueError(f"{v!r} must be a whole number from {ge} to {le}")
+        return int(v) if isinstance(v, float) else v
+
+    return Annotated[int, BeforeValidator(_conv), Field(ge=ge, le=le, description=description)]
 
 
 def _bad_mapping(v: dict) -> float:

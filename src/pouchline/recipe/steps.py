@@ -14,7 +14,7 @@ from typing import Annotated, Literal, Union
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from pouchline.recipe.conversions import max_draft_um, rolling_passes, rolling_schedule_um
-from pouchline.recipe.params import Check, P, Param
+from pouchline.recipe.params import Check, P, Param, count
 
 Slug = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)]
 
@@ -216,7 +216,7 @@ class HotRolling(StepBase):
 
     kind: Literal["hot_rolling"] = "hot_rolling"
     temperature_C: P("C", gt=0, le=600)
-    passes: int = Field(ge=1, le=100)
+    passes: count(1, 100, description="rolling passes")
     active_loading_mg_cm2: P("mg_cm2", ge=0.01, le=1000)
     thickness_um: P("um", ge=1, le=100_000)
 
@@ -286,7 +286,7 @@ class Formation(StepBase):
     kind: Literal["formation"] = "formation"
     temperature_C: P("C", ge=-60, le=150)
     c_rate: P("C_rate", gt=0, le=100)
-    cycles: int = Field(ge=1, le=100)
+    cycles: count(1, 100, description="formation cycles")
     upper_voltage_V: P("V", gt=0, le=10)
     lower_voltage_V: P("V", ge=0, le=10)
     pressure_MPa: P("MPa", gt=0, le=1000)
