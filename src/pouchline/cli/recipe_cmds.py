@@ -139,7 +139,7 @@ def run_show(args: argparse.Namespace) -> int:
         import pandas as pd
 
         with pd.option_context("display.max_rows", None, "display.max_colwidth", 60, "display.width", 200):
-            print(route_table(recipe).to_string(index=False))
+            print(route_table(recipe, materials).to_string(index=False))
     elif args.format == "yaml":
         from pouchline.recipe.io import dump_recipe
 

@@ -172,7 +172,7 @@ def recipe_from_data(
     (:func:`pouchline.recipe.revisions.as_edit`). Then every ``from:`` is filled in from the
     design and the whole recipe is validated; every problem found is raised at once.
     """
-    from pouchline.recipe.refs import resolve_references
+    from pouchline.recipe.refs import attributed, resolve_references
     from pouchline.recipe.revisions import RELEASED, as_edit, edits_content
 
     recipe_ovr, material_ovr = split_overrides(overrides)
@@ -210,7 +210,7 @@ def recipe_from_data(
     if not problems:
         from pouchline.cell.consistency import recipe_consistency
 
-        problems = recipe_consistency(recipe, materials, source)
+        problems = attributed(lambda: recipe_consistency(recipe, materials, source), source)
     if check_hash and recipe.content_hash is not None and recipe.content_hash != recipe.compute_hash():
         problems.append(Problem(
             field="content_hash", value=recipe.content_hash, source=source,

@@ -304,7 +304,7 @@ def resolve_references(data: dict, source: str, materials: Any) -> dict:
                     prelith.append(STEP_KINDS["prelithiation"].model_validate(s))
                 except ValidationError:  # the recipe's validation names the step's problems
                     return out if not problems else _raise(problems)
-        values = design_values(_DesignView(cell, prelith), materials)
+        values = attributed(lambda: design_values(_DesignView(cell, prelith), materials), source)
         for field, mapping, ref, unit in derived_refs:
             name = ref.partition(".")[2]
             v = values.get(name)
@@ -316,6 +316,17 @@ def resolve_references(data: dict, source: str, materials: Any) -> dict:
     if problems:
         _raise(problems)
     return out
+
+
+def attributed(compute: Any, source: str) -> Any:
+    """``compute()``, with the problems of an :class:`InputError` it raises attributed to ``source``.
+
+    The cell model names its problems 'cell'; when it runs on a recipe being loaded, they are the file's.
+    """
+    try:
+        return compute()
+    except InputError as exc:
+        raise InputError([Problem(p.field, p.message, p.value, source) for p in exc.problems]) from None
 
 
 def _raise(problems: list[Problem]) -> dict:
@@ -373,6 +384,6 @@ def reference_problems(recipe: Any, values: Mapping[str, Any], source: str) -> l
     return out
 
 
-__all__ = ["PLACEHOLDER_RE", "REF_RE", "TEXT_FIELDS", "check_placeholders", "fill", "fmt_number", "iter_references",
+__all__ = ["PLACEHOLDER_RE", "REF_RE", "TEXT_FIELDS", "attributed", "check_placeholders", "fill", "fmt_number", "iter_references",
            "in_unit", "iter_texts", "lookup", "needs_design_values", "placeholder_names", "reference_problems", "resolve_references",
            "unit_key_of", "value_text"]
