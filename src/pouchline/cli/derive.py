@@ -3,32 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import sys
-from pathlib import Path
 
 from pouchline.cli._common import add_cell_size_options, add_recipe_argument, cell_size_kwargs, load_recipe_from_args
-from pouchline.errors import InputError
-
-
-def _date(text: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)") from None
-
-
-def check_yaml_out(out: str) -> Path:
-    """The output file: a .yaml in a folder that exists."""
-    p = Path(out)
-    if p.suffix.lower() not in (".yaml", ".yml"):
-        raise InputError.single("--out", "", f"{out!r} must be a .yaml file name (the revision is a recipe file)", out)
-    if p.is_dir():
-        raise InputError.single("--out", "", f"{out!r} is a folder; give a file name such as recipe-rev-B.yaml", out)
-    folder = p.parent if str(p.parent) else Path(".")
-    if not folder.is_dir():
-        raise InputError.single("--out", "", f"cannot write {out!r}: the folder {str(folder)!r} does not exist", out)
-    return p
+from pouchline.cli.traveler import check_out_path, iso_date
 
 
 def run(args: argparse.Namespace) -> int:
@@ -36,7 +14,9 @@ def run(args: argparse.Namespace) -> int:
     from pouchline.fileio import atomic_write
     from pouchline.recipe.derive import derive_revision
 
-    out = check_yaml_out(args.out)
+    out = check_out_path(args.out, suffixes=(".yaml", ".yml"), what="the revision is a recipe file",
+                         example="recipe-rev-B.yaml")
+    diff_out = check_out_path(args.diff, suffixes=None, example="recipe-diff.txt", option="--diff") if args.diff else None
     recipe, materials = load_recipe_from_args(args)
     line = None
     if args.line:
@@ -47,8 +27,8 @@ def run(args: argparse.Namespace) -> int:
     derived = derive_revision(recipe, materials, cell, line=line, revision=args.revision, author=args.author,
                               date=args.date)
     atomic_write(out, derived.yaml_text(out))
-    if args.diff:
-        atomic_write(check_diff_out(args.diff), derived.diff)
+    if diff_out is not None:
+        atomic_write(diff_out, derived.diff)
     r = derived.recipe
     print(f"wrote {out}: {r.id} rev {r.revision} ({r.status}), {r.parent_text}, for {derived.product}; "
           f"hash {r.hash}")
@@ -57,14 +37,6 @@ def run(args: argparse.Namespace) -> int:
     for n in derived.notes:
         print(f"note: {n}", file=sys.stderr)
     return 0
-
-
-def check_diff_out(path: str) -> Path:
-    p = Path(path)
-    folder = p.parent if str(p.parent) else Path(".")
-    if p.is_dir() or not folder.is_dir():
-        raise InputError.single("--diff", "", f"cannot write {path!r}: give a file in a folder that exists", path)
-    return p
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -82,7 +54,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--line", metavar="LINE", help="line YAML whose atmospheres the revision takes on")
     p.add_argument("--revision", default=None, metavar="REV", help="the new revision label (default: the next, A -> B)")
     p.add_argument("--author", default="pouchline derive", help="author of the revision")
-    p.add_argument("--date", type=_date, default=None, metavar="YYYY-MM-DD", help="date of the revision (default: today)")
+    p.add_argument("--date", type=iso_date, default=None, metavar="YYYY-MM-DD", help="date of the revision (default: today)")
     p.add_argument("--out", required=True, metavar="FILE.yaml", help="the revision's recipe file (written atomically)")
     p.add_argument("--diff", default=None, metavar="FILE", help="also write the diff against the parent to FILE")
     p.set_defaults(func=run)

@@ -13,7 +13,8 @@ from pouchline.errors import InputError
 _LOT_HELP = "capital letters, digits and dashes, 3-32 characters, pattern ^[A-Z0-9][A-Z0-9-]{2,31}$"
 
 
-def _date(text: str) -> dt.date:
+def iso_date(text: str) -> dt.date:
+    """An argparse type: a YYYY-MM-DD date."""
     try:
         return dt.date.fromisoformat(text)
     except ValueError:
@@ -27,17 +28,18 @@ def _fraction(text: str) -> float:
         raise argparse.ArgumentTypeError(f"{text!r} is not a number (a fraction such as 0.05)") from None
 
 
-def check_out_path(out: str) -> Path:
-    """The output file: a .pdf in a folder that exists. Only ``--out`` names it."""
+def check_out_path(out: str, *, suffixes: tuple[str, ...] | None = (".pdf",), what: str = "the traveler is a PDF",
+                   example: str = "traveler.pdf", option: str = "--out") -> Path:
+    """The output file: one of ``suffixes`` (None: any) in a folder that exists. Only ``option`` names it."""
     p = Path(out)
-    if p.suffix.lower() != ".pdf":
-        raise InputError.single("--out", "", f"{out!r} must be a .pdf file name (the traveler is a PDF)", value=out)
+    if suffixes is not None and p.suffix.lower() not in suffixes:
+        raise InputError.single(option, "", f"{out!r} must be a {suffixes[0]} file name ({what})", value=out)
     if p.is_dir():
-        raise InputError.single("--out", "", f"{out!r} is a folder; give a file name such as {out.rstrip('/')}/traveler.pdf",
-                                value=out)
+        raise InputError.single(option, "", f"{out!r} is a folder; give a file name such as "
+                                f"{out.rstrip('/')}/{example}", value=out)
     folder = p.parent if str(p.parent) else Path(".")
     if not folder.is_dir():
-        raise InputError.single("--out", "", f"cannot write {out!r}: the folder {str(folder)!r} does not exist "
+        raise InputError.single(option, "", f"cannot write {out!r}: the folder {str(folder)!r} does not exist "
                                 "(create it first; pouchline does not create folders)", value=out)
     return p
 
@@ -140,7 +142,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     for role, what in (("alloy", "InSnBi alloy"), ("film", "Li6PS5Cl electrolyte film"), ("cathode", "cathode sheet")):
         p.add_argument(f"--{role}-lot", default=None, metavar="LOT",
                        help=f"parent lot of the {what} (same pattern as --lot); blank box to fill by hand if omitted")
-    p.add_argument("--date", type=_date, default=None, metavar="YYYY-MM-DD", help="date issued (default: today)")
+    p.add_argument("--date", type=iso_date, default=None, metavar="YYYY-MM-DD", help="date issued (default: today)")
     p.add_argument("--format", default=None, metavar="NAME",
                    help="cell format for the material quantities (a name in recipes/formats.yaml; default: the "
                         "recipe's own single-layer pouch)")
