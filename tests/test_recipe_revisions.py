@@ -19,6 +19,11 @@ def _load(data, materials, overrides=()):
     return recipe_from_data(data, "test.yaml", materials=materials, overrides=list(overrides))[0]
 
 
+def _approved(recipe_data, recipe) -> dict:
+    """The shipped recipe approved in its file: approver, date and the stored content hash."""
+    return apply_overrides(recipe_data, [*APPROVAL, ("content_hash", recipe.hash)])
+
+
 @pytest.mark.parametrize("rev,nxt", [("A", "B"), ("Y", "Z"), ("Z", "AA"), ("AZ", "BA"), ("3", "4"), ("B.2", "C"),
                                      ("rev7", "rev8")])
 def test_next_revision(rev, nxt):
@@ -41,8 +46,8 @@ def test_an_edit_of_a_revision_under_review_is_a_new_draft(recipe, recipe_data, 
     assert r.hash != recipe.hash
 
 
-def test_an_edit_of_an_approved_revision_drops_the_approval(recipe_data, materials):
-    approved = apply_overrides(recipe_data, APPROVAL)
+def test_an_edit_of_an_approved_revision_drops_the_approval(recipe, recipe_data, materials):
+    approved = _approved(recipe_data, recipe)
     a = _load(approved, materials)
     assert a.status == "approved" and a.approved_by == "QA lead"
     r = _load(approved, materials, ["cell.anode.np_ratio=1.4"])
@@ -60,10 +65,18 @@ def test_an_edit_may_name_its_revision(recipe_data, materials):
     assert (r.revision, r.status) == ("C", "draft")
 
 
-def test_approval_alone_is_not_an_edit(recipe, recipe_data, materials):
-    r = _load(recipe_data, materials, [f"{k}={v}" for k, v in APPROVAL])
+def test_approval_is_not_an_edit_and_is_made_in_the_file(recipe, recipe_data, materials):
+    r = _load(_approved(recipe_data, recipe), materials)
     assert (r.revision, r.status, r.derived_from) == ("A", "approved", None)
     assert r.hash == recipe.hash  # metadata is not hashed
+    # an override never approves: --set drops the stored hash an approved revision needs, so
+    # `traveler --set status=approved ...` cannot turn a draft into a production card
+    with pytest.raises(InputError, match="approve in the file"):
+        _load(recipe_data, materials, [f"{k}={v}" for k, v in APPROVAL])
+    # and a file edited after its approval no longer matches its stored hash
+    edited = apply_overrides(_approved(recipe_data, recipe), [("steps.melt_cast.temperature_C", 90)])
+    with pytest.raises(InputError, match="does not match the content"):
+        _load(edited, materials)
 
 
 def test_an_edit_of_a_draft_stays_that_draft(recipe_data, materials):
@@ -75,8 +88,10 @@ def test_an_edit_of_a_draft_stays_that_draft(recipe_data, materials):
 @pytest.mark.parametrize("overrides,fragment", [
     ([("status", "approved")], "approved_by and approved_date missing"),
     ([("status", "approved"), ("approved_by", "QA")], "approved_date missing"),
+    (APPROVAL, "stores its content_hash"),
     ([("approved_by", "QA"), ("approved_date", "2026-12-01")], "a review revision is not approved"),
-    ([*APPROVAL[:2], ("approved_date", "2020-01-01")], "before the revision's date"),
+    ([*APPROVAL[:2], ("approved_date", "2020-01-01"), ("content_hash", "sha256:" + "0" * 64)],
+     "before the revision's date"),
 ])
 def test_approval_fields_must_agree_with_the_status(recipe_data, materials, overrides, fragment):
     with pytest.raises(InputError, match=fragment):
@@ -113,10 +128,10 @@ def test_the_traveler_prints_the_parent_on_every_page_and_refuses_production(rec
         assert "SAMPLE - NOT FOR PRODUCTION" in flat
 
 
-def test_a_production_traveler_from_an_approved_revision(recipe_data, materials):
+def test_a_production_traveler_from_an_approved_revision(recipe, recipe_data, materials):
     from pouchline.export.traveler_model import build_traveler
 
-    a = _load(apply_overrides(recipe_data, APPROVAL), materials)
+    a = _load(_approved(recipe_data, recipe), materials)
     tr = build_traveler(a, lot="L-0001", cells=5, materials=materials, purpose="production")
     assert not tr.is_sample and tr.parent_text == ""
 

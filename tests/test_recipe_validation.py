@@ -106,9 +106,10 @@ def test_units_written_differently_hash_the_same(recipe_data, materials):
 
 def test_hash_changes_with_a_number_not_with_metadata(recipe_data, materials):
     base, _ = _load(recipe_data, materials)
-    # approving names the approver and the date (change control); none of it is hashed
+    # approving names the approver, the date and the stored hash (change control); none of it is hashed
     meta = apply_overrides(recipe_data, [("status", "approved"), ("author", "someone else"),
-                                         ("approved_by", "QA lead"), ("approved_date", "2026-12-01")])
+                                         ("approved_by", "QA lead"), ("approved_date", "2026-12-01"),
+                                         ("content_hash", base.compute_hash())])
     assert _load(meta, materials)[0].compute_hash() == base.compute_hash()
     changed = apply_overrides(recipe_data, [("steps.melt_cast.temperature_C", 90)])
     assert _load(changed, materials)[0].compute_hash() != base.compute_hash()

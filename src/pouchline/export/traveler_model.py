@@ -84,8 +84,8 @@ def routing_mismatch(recipe: Recipe, electrode_length_mm: float, electrode_width
             if got != want:
                 return (f"the routing punches cathodes {step.length_mm.target:g} x {step.width_mm.target:g} mm "
                         f"(step {step.id}) and its checks and fixture are for that size, but the cell has "
-                        f"{electrode_length_mm:g} x {electrode_width_mm:g} mm electrodes; make a recipe revision "
-                        "whose punching steps, checks and fixture match that format")
+                        f"{electrode_length_mm:g} x {electrode_width_mm:g} mm electrodes; make the recipe revision "
+                        "for that format (pouchline derive RECIPE --format ... --out rev.yaml, or pouchline plan)")
     return ""
 
 

@@ -181,6 +181,10 @@ class Recipe(BaseModel):
             if missing:
                 raise ValueError(f"status: an approved revision names who approved it and when; "
                                  f"{' and '.join(missing)} missing")
+            if self.content_hash is None:
+                raise ValueError("status: an approved revision stores its content_hash (the hash pouchline validate "
+                                 "prints), so any later edit of the file is caught; approve in the file, not with "
+                                 "--set (an override never approves)")
         elif self.status in ("draft", "review") and (self.approved_by or self.approved_date):
             raise ValueError(f"status: a {self.status} revision is not approved; remove approved_by and "
                              "approved_date (they belong to the approved revision)")

@@ -217,7 +217,7 @@ def recipe_from_data(
             message=(f"{recipe.content_hash} does not match the content, which hashes to "
                      f"{recipe.compute_hash()}: the recipe, or a design value its steps follow (also from the "
                      "materials library), changed after it was hashed. Raise the revision and store the new hash "
-                     "(pouchline validate --print-hash), or remove content_hash while drafting"),
+                     "(the hash pouchline validate prints), or remove content_hash while drafting"),
         ))
     if problems:
         raise InputError(problems)
