@@ -29,6 +29,15 @@ class DesignValue:
 
         return value_text(self.value)
 
+    @property
+    def text_with_unit(self) -> str:
+        """'900 kN', '12', '51.06 %', '300 N·m', 'M20'."""
+        from pouchline.units import format_value
+
+        special = {"": "", "count": "", "pct": " %", "N_m": " N·m"}
+        unit = special[self.unit] if self.unit in special else " " + format_value(1.0, self.unit)[1:].strip()
+        return self.text + unit
+
 
 def design_values(recipe: Any, materials: MaterialLibrary) -> dict[str, DesignValue]:
     """Every value the recipe's design fixes for its own product, by name.

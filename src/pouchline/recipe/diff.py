@@ -117,13 +117,7 @@ def sections(recipe: Recipe, values: Mapping[str, Any] | None = None) -> dict[st
             st[f"check {c.id}"] = f"{_filled(c.name, values)}: {_param_text(c.spec)} ({_filled(c.method, values)})"
         out[f"step {s.id}"] = st
     if values:
-        dv = {}
-        for name, v in values.items():
-            unit = {"": "", "count": "", "pct": " %", "N_m": " N·m"}.get(v.unit)
-            if unit is None:
-                unit = " " + format_value(1.0, v.unit)[1:].strip()
-            dv[name] = f"{v.text}{unit}"
-        out["design values"] = dv
+        out["design values"] = {name: v.text_with_unit for name, v in values.items()}
     return out
 
 

@@ -145,27 +145,6 @@ def iter_texts(recipe: Any) -> Iterator[tuple[str, str]]:
             yield f"steps.{s.id}.checks.{c.id}.method", c.method
 
 
-def _raw_texts(data: Any) -> Iterator[str]:
-    if not isinstance(data, dict):
-        return
-    for n in data.get("safety_notes") or []:
-        if isinstance(n, dict):
-            yield from (v for k, v in n.items() if k in ("text", "title") and isinstance(v, str))
-    for s in data.get("steps") or []:
-        if isinstance(s, dict):
-            yield from (v for k, v in s.items() if k in TEXT_FIELDS and isinstance(v, str))
-            for c in s.get("checks") or []:
-                if isinstance(c, dict):
-                    yield from (v for k, v in c.items() if k in ("name", "method") and isinstance(v, str))
-
-
-def needs_design_values(data: Any) -> bool:
-    """Whether raw recipe data uses ``derived.`` references or text placeholders."""
-    if any(isinstance(r, str) and r.startswith("derived.") for _, _, r, _ in iter_references(data)):
-        return True
-    return any(placeholder_names(t) for t in _raw_texts(data))
-
-
 def check_placeholders(recipe: Any, values: Mapping[str, Any], source: str) -> list[Problem]:
     """Placeholders of a recipe's texts that name no design value."""
     out = []
@@ -384,6 +363,6 @@ def reference_problems(recipe: Any, values: Mapping[str, Any], source: str) -> l
     return out
 
 
-__all__ = ["PLACEHOLDER_RE", "REF_RE", "TEXT_FIELDS", "attributed", "check_placeholders", "fill", "fmt_number", "iter_references",
-           "in_unit", "iter_texts", "lookup", "needs_design_values", "placeholder_names", "reference_problems", "resolve_references",
-           "unit_key_of", "value_text"]
+__all__ = ["PLACEHOLDER_RE", "REF_RE", "TEXT_FIELDS", "attributed", "check_placeholders", "fill", "fmt_number",
+           "in_unit", "iter_references", "iter_texts", "lookup", "placeholder_names",
+           "reference_problems", "resolve_references", "unit_key_of", "value_text"]

@@ -117,9 +117,7 @@ def route_text(recipe: Recipe, materials: MaterialLibrary) -> str:
     if values:
         out += ["", "Design values the steps follow (from: derived.<name>, placeholders {name}):"]
         for name, v in values.items():
-            unit = "" if v.unit in ("", "count") else (" %" if v.unit == "pct" else
-                                                       " N·m" if v.unit == "N_m" else f" {format_value(1.0, v.unit)[1:].strip()}")
-            out.append(f"    {name:<30} {v.text}{unit}  ({v.how})")
+            out.append(f"    {name:<30} {v.text_with_unit}  ({v.how})")
         out += ["", "Safety notes:"]
         for note in recipe.safety_notes:
             out.append(f"    {note.title}: {_text(note.text, values)}")
