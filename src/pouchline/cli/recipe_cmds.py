@@ -13,8 +13,10 @@ from pouchline.fileio import read_yaml
 def _kind_of(path: str, data: dict) -> str:
     if "materials" in data and "steps" not in data:
         return "materials"
-    if "default_step_yield" in data or "rates" in data and "stations" in data:
+    if "default_step_yield" in data or "rates" in data and ("stations" in data or "plant" in data):
         return "cost-rates"
+    if "machines" in data and "kinds" in data:
+        return "equipment"
     if "formats" in data and "steps" not in data:
         return "formats"
     if "stations" in data:
@@ -38,6 +40,11 @@ def validate_one(path: str, overrides: list[str] | None = None) -> str:
 
         load_rates(path)
         return f"OK {path}: cost rates"
+    if kind == "equipment":
+        from pouchline.equipment import load_catalogue
+
+        cat = load_catalogue(path)
+        return f"OK {path}: equipment catalogue, {len(cat.machines)} machines"
     if kind == "formats":
         from pouchline.cell.formats import load_formats
 

@@ -847,10 +847,16 @@ def cost_cell(
     yields, ysrc = resolve_step_yields(recipe, rates, step_yields=step_yields, line=line, line_kpis=kpis,
                                        maturity=maturity, catalogue=catalogue)
     factors = start_factors(recipe, yields, convention)
+    if line is not None:
+        plant = line_plant(recipe, cell, rates, rv, factors, line, kpis, catalogue=catalogue)
+    else:
+        plant = default_plant(recipe, cell, rates, rv, factors, annual_volume_MWh=annual_volume_MWh,
+                              catalogue=catalogue, maturity=maturity, machine_class=machine_class)
     # Web trim: a line station's area_factor (> 1: overhang, edge trim) takes that much more web
     # per good unit. It is material, not units: it inflates the materials of that step and of
-    # the steps before it (like a loss), but not the units the stations process.
-    trim = web_trim_factors(line)
+    # the steps before it (like a loss), but not the units the stations process. The default
+    # plant is a sized line too: its web machines' trim is bought the same way.
+    trim = web_trim_factors(plant.line)
     if trim:
         tf = trim_multipliers(recipe, trim)
         mfactors = {k: f * tf.get(k, 1.0) for k, f in factors.items()}
@@ -858,11 +864,6 @@ def cost_cell(
         mfactors = factors
     mp = material_lines(recipe, materials, cell, mfactors, prices=prices, price_overrides=price_overrides,
                         include_fixture=include_fixture)
-    if line is not None:
-        plant = line_plant(recipe, cell, rates, rv, factors, line, kpis, catalogue=catalogue)
-    else:
-        plant = default_plant(recipe, cell, rates, rv, factors, annual_volume_MWh=annual_volume_MWh,
-                              catalogue=catalogue, maturity=maturity, machine_class=machine_class)
 
     n = plant.annual_good_cells
     sched = plant.scheduled_h
@@ -1003,7 +1004,7 @@ def cost_cell(
             + ", ".join(f"{k} x{v:.3g}" for k, v in trim.items())
             + "; the web of one branch carries its widest trim through every step, so a material is inflated by "
             "the largest area_factor at or after its step in its own branch (not the units processed)",
-            f"line {getattr(line, 'name', '')}: station area_factor"))
+            f"line {getattr(plant.line, 'name', '')}: station area_factor"))
     dry_floor = sum(s.floor_m2 for s in st if s.atmosphere == "dry_room") * rv["building_area_factor"]
     return CostResult(
         recipe_id=recipe.id, recipe_revision=recipe.revision, prices=prices, scrap_convention=convention,
