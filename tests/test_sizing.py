@@ -238,3 +238,20 @@ def test_size_cli_writes_the_line_and_json(tmp_path, capsys):
     assert main(["size", str(DEFAULT_RECIPE), "--target-GWh", "1", "--out", str(tmp_path / "l.txt")]) == 2
     err = capsys.readouterr().err
     assert "does not exist" in err and ".yaml" in err
+
+
+def test_plan_sizes_a_line_for_a_target(big, tmp_path, capsys):
+    from pouchline.cli import main
+    from pouchline.plan import make_plan
+
+    recipe, materials, _ = big
+    plan = make_plan(recipe, materials, capacity_Ah=10, format="ev-300x100", target_GWh=0.05, days=10,
+                     warmup_days=2, replications=2, max_layers_chart=3)
+    assert plan.sizing is not None and plan.sizing.met
+    assert plan.line is not None and plan.experiment is plan.sizing.experiment
+    assert plan.cost.plant_mode == "line" and plan.summary()["MWh_per_year"] >= 50 * 0.99
+    with pytest.raises(ValueError):
+        make_plan(recipe, materials, line=plan.line, target_GWh=1.0)
+    assert main(["plan", str(DEFAULT_RECIPE), "--line", str(ROOT / "recipes" / "lines" / "gwh-line.yaml"),
+                 "--target-GWh", "1", "--out", str(tmp_path / "p")]) == 2
+    assert "not both" in capsys.readouterr().err

@@ -33,6 +33,7 @@ class PlanResult:
     prices: str
     cost: Any  # pouchline.cost.CostResult
     sensitivity: pd.DataFrame
+    sizing: Any = None  # pouchline.plant.SizingResult when the line was sized for a target
 
     def summary(self) -> dict[str, Any]:
         """The headline figures, with their units in the keys."""
@@ -88,9 +89,12 @@ def make_plan(
     prices: str = "base",
     max_layers_chart: int = 40,
     progress: ProgressCallback | None = None,
+    target_GWh: float | None = None,
 ) -> PlanResult:
     """Size the cell, simulate the line (if given) and cost the cell.
 
+    ``target_GWh`` (instead of ``line``): size the plant for that many GWh/yr of good cells with
+    :func:`pouchline.plant.size_plant` and plan on the sized, simulated line.
     ``progress`` receives the fraction of the simulation done (0-1).
     """
     from pouchline.cell import energy_density_vs_layers, size_cell
@@ -101,7 +105,19 @@ def make_plan(
     evl = energy_density_vs_layers(recipe, materials, layers=range(1, max_layers_chart + 1), format=format,
                                    footprint_mm=footprint_mm, formats=formats)
     experiment = None
-    if line is not None:
+    sizing = None
+    if target_GWh is not None:
+        if line is not None:
+            raise ValueError("give a line or a target volume (target_GWh), not both")
+        from pouchline.line import Line
+        from pouchline.plant import size_plant
+
+        sizing = size_plant(recipe, materials, cell, target_GWh_per_yr=target_GWh, rates=rates, days=days,
+                            warmup_days=warmup_days, replications=replications, seed=seed, workers=workers,
+                            prices=prices)
+        line = Line.from_data(sizing.line_data, sizing.line_data["name"])
+        experiment = sizing.experiment
+    elif line is not None:
         from pouchline.line import run_experiment
 
         experiment = run_experiment(
@@ -115,4 +131,4 @@ def make_plan(
     cost = cost_cell(recipe, materials, cell, **kw)
     sens = sensitivity(recipe, materials, cell, base=cost, **kw)
     return PlanResult(recipe=recipe, materials=materials, cell=cell, energy_vs_layers=evl, line=line,
-                      experiment=experiment, rates=rates, prices=prices, cost=cost, sensitivity=sens)
+                      experiment=experiment, rates=rates, prices=prices, cost=cost, sensitivity=sens, sizing=sizing)
