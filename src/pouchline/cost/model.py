@@ -33,6 +33,7 @@ from pouchline.cost.rates import CostRates
 from pouchline.equipment import Catalogue, Machine, default_catalogue
 from pouchline.materials import Material, MaterialLibrary, Role
 from pouchline.plant.design import (
+    atmosphere_kind,
     basis_per_unit,
     capacity_ratio,
     formation_hours,
@@ -632,14 +633,6 @@ def electrode_area_cm2(cell: Any, recipe: Any) -> float:
     return float(recipe.cell.packaging.electrode_area_cm2)
 
 
-def _atmosphere_kind(recipe: Any, step: Any) -> str:
-    try:
-        kind = recipe.atmosphere(step.atmosphere).kind
-    except KeyError:
-        return "air"
-    return {"argon_glovebox": "glovebox", "dry_room": "dry_room"}.get(kind, "air")
-
-
 @dataclass
 class _Plant:
     mode: str
@@ -735,7 +728,7 @@ def line_plant(recipe: Any, cell: CellLike, rates: CostRates, rv: Mapping[str, f
         zone = zones.get(st.zone) if st.zone else None
         zkind = getattr(zone, "kind", None)
         atm = ("glovebox" if zkind == "glovebox" else "dry_room" if zkind == "dry_room" else
-               "air" if zkind is not None else _atmosphere_kind(recipe, step))
+               "air" if zkind is not None else atmosphere_kind(recipe, step))
         n = int(st.machines)
         capex_m = fig.capex_usd + (rv["glovebox_capex_usd_per_station"] if atm == "glovebox" else
                                    rv["dry_room_capex_usd_per_station"] if atm == "dry_room" else 0.0)

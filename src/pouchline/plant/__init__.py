@@ -18,7 +18,7 @@ from pouchline.plant.design import PlantDesign, StationDesign, design_plant, ste
 
 
 def __getattr__(name: str):  # the sizing imports the cost model, which imports .design: load it on use
-    if name in ("SizingResult", "StationSizing", "size_plant", "batpac_comparison"):
+    if name in ("SizingResult", "StationSizing", "size_plant"):
         from pouchline.plant import sizing
 
         return getattr(sizing, name)

@@ -323,7 +323,8 @@ def calendar_scheduled_h_per_yr(calendar: Mapping[str, float]) -> float:
     return week * 365.0 / 7.0
 
 
-def _atmosphere(recipe: Any, step: Any) -> str:
+def atmosphere_kind(recipe: Any, step: Any) -> str:
+    """``glovebox``, ``dry_room`` or ``air``: the protection the recipe's atmosphere for a step asks for."""
     try:
         kind = recipe.atmosphere(step.atmosphere).kind
     except (KeyError, AttributeError):
@@ -413,7 +414,7 @@ def design_plant(recipe: Any, cell: Any, catalogue: Catalogue, rates: Any, *, vo
         if not candidates:
             raise ValueError(f"step {s.id}: the equipment catalogue has no machine for step kind {s.kind!r}")
         demand = good_h * factors[s.id]
-        atm = _atmosphere(recipe, s)
+        atm = atmosphere_kind(recipe, s)
         best = None
         for mid, m in candidates.items():
             w = machine_work(mid, m, s, cell, recipe)
@@ -500,7 +501,7 @@ def line_data(design: PlantDesign, *, name: str, cell: Any, source: str, rates: 
 
 
 __all__ = [
-    "AUTO", "MachineFigures", "MachineWork", "PlantDesign", "StationDesign", "annual_cost_usd", "basis_per_unit",
+    "AUTO", "MAX_UTILIZATION", "MachineFigures", "MachineWork", "PlantDesign", "StationDesign", "annual_cost_usd", "atmosphere_kind", "basis_per_unit",
     "capacity_ratio", "design_plant", "formation_hours", "kg_at_step", "line_data", "machine_figures",
     "machine_work", "plant_calendar", "start_factors", "step_branch", "step_passes", "step_yields",
 ]
