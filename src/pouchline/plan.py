@@ -1,4 +1,4 @@
-"""The planning package in one call: cell, line simulation, cost and sensitivity.
+"""The planning package in one call: cell, line simulation, cost, sensitivity and material demand.
 
 Pure orchestration over the library (no file I/O); :mod:`pouchline.export.plan_report` writes
 the results to a folder, the CLI's ``plan`` command and the app call :func:`make_plan`.
@@ -33,6 +33,7 @@ class PlanResult:
     prices: str
     cost: Any  # pouchline.cost.CostResult
     sensitivity: pd.DataFrame
+    demand: Any | None = None  # pouchline.demand.DemandResult at the plan's volume
     sizing: Any = None  # pouchline.plant.SizingResult when the line was sized for a target
 
     def summary(self) -> dict[str, Any]:
@@ -54,6 +55,11 @@ class PlanResult:
             "cost_per_kWh_usd": self.cost.cost_per_kWh_usd,
             "material_cost_per_kWh_usd": self.cost.material_cost_per_kWh_usd,
         }
+        if self.demand is not None:
+            d = self.demand.to_dict()
+            out["material_demand"] = {k: d[k] for k in (
+                "GWh_per_yr", "good_cells_per_yr", "threshold_frac", "supply_risks", "tightest_element",
+                "tightest_share_of_world_frac", "GWh_per_yr_at_world_output", "headline", "elements", "materials")}
         if self.experiment is not None:
             e = self.experiment.to_dict()
             out.update({
@@ -130,5 +136,9 @@ def make_plan(
     kw = dict(rates=rates, prices=prices, line=line, line_kpis=experiment)
     cost = cost_cell(recipe, materials, cell, **kw)
     sens = sensitivity(recipe, materials, cell, base=cost, **kw)
+    from pouchline.demand import material_demand
+
+    demand = material_demand(cost, materials)  # at the plan's volume: the line's (simulated) or the default plant's
     return PlanResult(recipe=recipe, materials=materials, cell=cell, energy_vs_layers=evl, line=line,
-                      experiment=experiment, rates=rates, prices=prices, cost=cost, sensitivity=sens, sizing=sizing)
+                      experiment=experiment, rates=rates, prices=prices, cost=cost, sensitivity=sens, demand=demand,
+                      sizing=sizing)

@@ -156,6 +156,11 @@ def _readme(plan: Any, files: list[Path]) -> str:
             f"| rolled throughput yield | {100 * s['yield_rty']:.1f} % |",
             f"| bottleneck | {s['bottleneck']} |",
         ]
+    demand = getattr(plan, "demand", None)
+    if demand is not None:
+        from pouchline.demand import demand_markdown
+
+        lines += ["", *demand_markdown(demand)]
     lines += ["", "## Files", ""]
     lines += [f"- `{p.name if p.parent.name != 'charts' else 'charts/' + p.name}`" for p in files]
     return "\n".join(lines) + "\n"
