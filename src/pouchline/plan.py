@@ -38,6 +38,7 @@ class PlanResult:
     sensitivity: pd.DataFrame
     demand: Any | None = None  # pouchline.demand.DemandResult at the plan's volume
     derived: Any | None = None  # pouchline.recipe.derive.DerivedRevision: the revision made for this plan
+    sizing: Any = None  # pouchline.plant.SizingResult when the line was sized for a target
 
     def summary(self) -> dict[str, Any]:
         """The headline figures, with their units in the keys."""
@@ -98,9 +99,12 @@ def make_plan(
     prices: str = "base",
     max_layers_chart: int = 40,
     progress: ProgressCallback | None = None,
+    target_GWh: float | None = None,
 ) -> PlanResult:
     """Size the cell, simulate the line (if given) and cost the cell.
 
+    ``target_GWh`` (instead of ``line``): size the plant for that many GWh/yr of good cells with
+    :func:`pouchline.plant.size_plant` and plan on the sized, simulated line.
     ``progress`` receives the fraction of the simulation done (0-1).
     """
     from pouchline.cell import energy_density_vs_layers, size_cell
@@ -110,6 +114,20 @@ def make_plan(
                      footprint_mm=footprint_mm, formats=formats)
     from pouchline.recipe.derive import derive_revision, needs_revision
 
+    experiment = None
+    sizing = None
+    if target_GWh is not None:
+        # size first: the sized line's atmosphere (a dry room) is part of the revision derived below
+        if line is not None:
+            raise ValueError("give a line or a target volume (target_GWh), not both")
+        from pouchline.line import Line
+        from pouchline.plant import size_plant
+
+        sizing = size_plant(recipe, materials, cell, target_GWh_per_yr=target_GWh, rates=rates, days=days,
+                            warmup_days=warmup_days, replications=replications, seed=seed, workers=workers,
+                            prices=prices)
+        line = Line.from_data(sizing.line_data, sizing.line_data["name"])
+        experiment = sizing.experiment
     derived = None
     if needs_revision(recipe, cell, line):
         derived = derive_revision(recipe, materials, cell, line=line)
@@ -118,8 +136,9 @@ def make_plan(
                          format=format, footprint_mm=footprint_mm, formats=formats)
     evl = energy_density_vs_layers(recipe, materials, layers=range(1, max_layers_chart + 1), format=format,
                                    footprint_mm=footprint_mm, formats=formats)
-    experiment = None
-    if line is not None:
+    if sizing is not None:
+        pass  # simulated while sizing
+    elif line is not None:
         from pouchline.line import run_experiment
 
         experiment = run_experiment(
@@ -137,4 +156,4 @@ def make_plan(
     demand = material_demand(cost, materials)  # at the plan's volume: the line's (simulated) or the default plant's
     return PlanResult(recipe=recipe, materials=materials, cell=cell, energy_vs_layers=evl, line=line,
                       experiment=experiment, rates=rates, prices=prices, cost=cost, sensitivity=sens, demand=demand,
-                      derived=derived)
+                      derived=derived, sizing=sizing)

@@ -13,8 +13,10 @@ from pouchline.fileio import read_yaml
 def _kind_of(path: str, data: dict) -> str:
     if "materials" in data and "steps" not in data:
         return "materials"
-    if "default_step_yield" in data or "rates" in data and "stations" in data:
+    if "default_step_yield" in data or "rates" in data and ("stations" in data or "plant" in data):
         return "cost-rates"
+    if "machines" in data and "kinds" in data:
+        return "equipment"
     if "formats" in data and "steps" not in data:
         return "formats"
     if "stations" in data:
@@ -42,6 +44,11 @@ def _validate(path: str, overrides: list[str] | None = None) -> tuple[str, str, 
         from pouchline.cost import load_rates
 
         return f"OK {path}: cost rates", kind, load_rates(path)
+    if kind == "equipment":
+        from pouchline.equipment import load_catalogue
+
+        cat = load_catalogue(path)
+        return f"OK {path}: equipment catalogue, {len(cat.machines)} machines", kind, cat
     if kind == "formats":
         from pouchline.cell.formats import load_formats
 
