@@ -97,3 +97,11 @@ def test_splice_replaces_only_the_table_between_the_markers():
     assert splice(md, "new\n") == f"intro\n{BEGIN}\nnew\n{END}\noutro\n"
     with pytest.raises(InputError, match="markers"):
         splice("no markers here", "new\n")
+
+
+def test_whole_numbers_move_by_at_least_one_and_say_by_how_much():
+    # a 4-cell press batch moved by 10 % would not move at all; it goes 3 to 5, and the table says so
+    fig = next(f for f in tagged_figures() if f.file == "recipes/lines/pilot-line.yaml"
+               and f.path == "stations.prelithiation_press.batch_size")
+    (row,) = effects(figures=[fig])
+    assert row.varied == "3 to 5" and row.cost_case == "P" and row.cost_pct > 0

@@ -431,13 +431,17 @@ class _Context:
                 self._inputs(formats=fmt(1 + RELATIVE_STEP))
         if kind == "line":
             _, name, block, station, key = fig.perturb
-            return step, *(self._inputs(lines={**self.lines, name: _moved_line(self.lines[name], block, station, key, f)})
-                           for f in (1 - RELATIVE_STEP, 1 + RELATIVE_STEP))
+            (lo, lo_v), (hi, hi_v) = (_moved_line(self.lines[name], block, station, key, f)
+                                      for f in (1 - RELATIVE_STEP, 1 + RELATIVE_STEP))
+            varied = step if isinstance(lo_v, float) else f"{lo_v} to {hi_v}"  # whole numbers move by >= 1
+            return (varied, self._inputs(lines={**self.lines, name: lo}),
+                    self._inputs(lines={**self.lines, name: hi}))
         raise ValueError(f"unknown perturbation {kind!r}")
 
 
-def _moved_line(line: Any, block: str, station: str | None, key: str, factor: float):
-    """The line with one station (or calendar) field scaled; whole numbers stay whole and move."""
+def _moved_line(line: Any, block: str, station: str | None, key: str, factor: float) -> tuple[Any, Any]:
+    """The line with one station (zone, calendar) field scaled, and the new value; whole numbers
+    stay whole and move by at least one."""
     def scale(v: Any) -> Any:
         if isinstance(v, bool) or v is None:
             raise ValueError("is not a number")
@@ -449,20 +453,21 @@ def _moved_line(line: Any, block: str, station: str | None, key: str, factor: fl
 
     if block == "calendar":
         cal = line.calendar
-        new = cal.model_copy(update={key: scale(getattr(cal, key))})
+        v = scale(getattr(cal, key))
+        new = cal.model_copy(update={key: v})
         if new.hours_per_day > 24 or new.planned_maintenance_h_per_week >= new.hours_per_day * new.days_per_week:
             raise ValueError("±10 % leaves the calendar impossible")
         if new.hours_per_day < 24 and any(st.runs_off_shift for st in line.stations):
             # ShiftClock.off_shift_speedup does not terminate for some shift calendars (a float at a
             # week's end makes a job last ~0 s); the line branch owns that code
             raise ValueError("shift calendars with unattended stations are not varied (pouchline.line.clock)")
-        return line.model_copy(update={"calendar": new})
+        return line.model_copy(update={"calendar": new}), v
     if block == "zones":
         zone = line.zones[station]
-        return line.model_copy(update={"zones": {**line.zones, station: zone.model_copy(
-            update={key: scale(getattr(zone, key))})}})
+        v = scale(getattr(zone, key))
+        return line.model_copy(update={"zones": {**line.zones, station: zone.model_copy(update={key: v})}}), v
     if block == "stations":
-        stations = []
+        stations, v = [], None
         for st in line.stations:
             if st.name == station:
                 v = scale(getattr(st, key))
@@ -470,8 +475,11 @@ def _moved_line(line: Any, block: str, station: str | None, key: str, factor: fl
                     raise ValueError("is not a fraction")
                 st = st.model_copy(update={key: v})
             stations.append(st)
-        return line.model_copy(update={"stations": stations})
-    return line.model_copy(update={key: scale(getattr(line, key))})
+        if v is None:
+            raise KeyError(f"no station {station!r}")
+        return line.model_copy(update={"stations": stations}), v
+    v = scale(getattr(line, key))
+    return line.model_copy(update={key: v}), v
 
 
 def effects(root: Path = REPO_ROOT, figures: list[TaggedFigure] | None = None) -> list[Effect]:
