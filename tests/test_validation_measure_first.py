@@ -105,3 +105,13 @@ def test_whole_numbers_move_by_at_least_one_and_say_by_how_much():
                and f.path == "stations.prelithiation_press.batch_size")
     (row,) = effects(figures=[fig])
     assert row.varied == "3 to 5" and row.cost_case == "P" and row.cost_pct > 0
+
+
+def test_tagged_fields_no_rule_knows_are_still_listed(tmp_path):
+    # a field added by another change (e.g. world supply in the materials library) is listed, not moved
+    (tmp_path / "recipes").mkdir()
+    (tmp_path / "recipes" / "materials.yaml").write_text(
+        "materials:\n  - id: indium\n    supply: {world_t_per_yr: 1000, source: \"estimate: 650 t is 65 %\"}\n")
+    (figure,) = tagged_figures(tmp_path)
+    assert figure.path == "materials.indium.supply" and figure.value == "world_t_per_yr 1000"
+    assert figure.perturb == () and figure.tag == "estimate"

@@ -61,6 +61,7 @@ class TaggedFigure:
     source: str  # the tag's text (or the comment)
     perturb: tuple = ()  # how to move it (see effects); () for text
     line: int = 0  # line of a comment tag (line files)
+    origin: str = ""  # the tagged field as "mapping.path#key" (see _origin)
 
 
 @dataclass
@@ -101,6 +102,10 @@ def _walk(node: Any, path: list[str]) -> Iterator[tuple[list[str], dict]]:
             yield from _walk(v, path + [key])
 
 
+def _origin(path: list[str], key: str = "source") -> str:
+    return ".".join(path) + "#" + key
+
+
 def _shown(v: Any) -> str:
     if isinstance(v, float):
         return f"{v:g}"
@@ -120,10 +125,11 @@ def _recipe_figures(rel: str, data: dict) -> list[TaggedFigure]:
             continue
         dotted = ".".join(path)
         if "target" in d:
-            out.append(TaggedFigure(rel, dotted, tag, _shown(d["target"]), d["source"], ("recipe", dotted)))
+            out.append(TaggedFigure(rel, dotted, tag, _shown(d["target"]), d["source"], ("recipe", dotted),
+                                    origin=_origin(path)))
         else:
             what = d.get("title") or d.get("text") or "(text)"
-            out.append(TaggedFigure(rel, dotted, tag, f"text: {str(what)[:40]}", d["source"]))
+            out.append(TaggedFigure(rel, dotted, tag, f"text: {str(what)[:40]}", d["source"], origin=_origin(path)))
     return out
 
 
@@ -135,7 +141,8 @@ def _materials_figures(rel: str, data: dict) -> list[TaggedFigure]:
             tag = _tag(m.get(key))
             if tag:
                 out.append(TaggedFigure(rel, f"materials.{mid}.{val_key}", tag, _shown(m.get(val_key)), m[key],
-                                        ("material", mid, val_key, float(m.get(val_key)))))
+                                        ("material", mid, val_key, float(m.get(val_key))),
+                                        origin=_origin(["materials", str(mid)], key)))
         price = m.get("price") or {}
         for point in ("low", "base", "high"):
             p = price.get(point) or {}
@@ -143,12 +150,13 @@ def _materials_figures(rel: str, data: dict) -> list[TaggedFigure]:
             if tag:
                 out.append(TaggedFigure(rel, f"materials.{mid}.price.{point}", tag,
                                         f"{_shown(p.get('value'))} {price.get('unit', '')}".strip(), p["source"],
-                                        ("price", mid)))
+                                        ("price", mid), origin=_origin(["materials", str(mid), "price", point])))
         for h in m.get("hazards", []) or []:
             tag = _tag(h.get("source"))
             if tag:
                 out.append(TaggedFigure(rel, f"materials.{mid}.hazards.{h.get('id')}", tag,
-                                        f"text: {str(h.get('text'))[:40]}", h["source"]))
+                                        f"text: {str(h.get('text'))[:40]}", h["source"],
+                                        origin=_origin(["materials", str(mid), "hazards", str(h.get("id"))])))
     return out
 
 
@@ -157,32 +165,35 @@ def _rates_figures(rel: str, data: dict) -> list[TaggedFigure]:
     for name, r in (data.get("rates") or {}).items():
         tag = _tag(r.get("source"))
         if tag:
-            out.append(TaggedFigure(rel, f"rates.{name}", tag, _range(r), r["source"], ("rate", name)))
+            out.append(TaggedFigure(rel, f"rates.{name}", tag, _range(r), r["source"], ("rate", name),
+                                    origin=_origin(["rates", name])))
     for kind, st in (data.get("stations") or {}).items():
         for fld in ("throughput", "capex_usd", "power_kW"):
             r = st.get(fld) or {}
             tag = _tag(r.get("source"))
             if tag:
                 out.append(TaggedFigure(rel, f"stations.{kind}.{fld}", tag, _range(r), r["source"],
-                                        ("rate", f"stations.{kind}.{fld}")))
+                                        ("rate", f"stations.{kind}.{fld}"), origin=_origin(["stations", kind, fld])))
         tag = _tag(st.get("source"))
         if tag:
             out.append(TaggedFigure(rel, f"stations.{kind}.operator_factor, footprint_m2", tag,
                                     f"{_shown(st.get('operator_factor'))} operators/machine, "
-                                    f"{_shown(st.get('footprint_m2'))} m2", st["source"], ("station_kind", kind)))
+                                    f"{_shown(st.get('footprint_m2'))} m2", st["source"], ("station_kind", kind),
+                                    origin=_origin(["stations", kind])))
     for step, y in (data.get("default_step_yield") or {}).items():
         tag = _tag(y.get("source"))
         if tag:
             out.append(TaggedFigure(rel, f"default_step_yield.{step}", tag,
                                     f"pilot {_shown(y['pilot'])} / mature {_shown(y['mature'])}", y["source"],
-                                    ("yield", step, float(y["pilot"]), float(y["mature"]))))
+                                    ("yield", step, float(y["pilot"]), float(y["mature"])),
+                                    origin=_origin(["default_step_yield", step])))
     for block, kind in (("plant", "plant"), ("alloy_thermal", "alloy_thermal")):
         b = data.get(block) or {}
         tag = _tag(b.get("source"))
         if tag:
             nums = ", ".join(f"{k} {_shown(v)}" for k, v in b.items() if isinstance(v, (int, float))
                              and not isinstance(v, bool))
-            out.append(TaggedFigure(rel, block, tag, nums, b["source"], (kind,)))
+            out.append(TaggedFigure(rel, block, tag, nums, b["source"], (kind,), origin=_origin([block])))
     return out
 
 
@@ -193,7 +204,7 @@ def _formats_figures(rel: str, data: dict) -> list[TaggedFigure]:
         if tag:
             out.append(TaggedFigure(rel, f"formats.{f.get('id')}", tag,
                                     f"{_shown(f.get('length_mm'))} x {_shown(f.get('width_mm'))} mm ({f.get('basis')})",
-                                    f["source"], ("format", f.get("id"))))
+                                    f["source"], ("format", f.get("id")), origin=_origin(["formats", str(f.get("id"))])))
     return out
 
 
@@ -205,17 +216,19 @@ def _line_figures(rel: str, text: str, data: dict) -> list[TaggedFigure]:
     out = []
     tag = _tag(data.get("source"))
     if tag:
-        out.append(TaggedFigure(rel, "source", tag, "text: the line as a whole", data["source"]))
+        out.append(TaggedFigure(rel, "source", tag, "text: the line as a whole", data["source"], origin=_origin([])))
     cal = data.get("calendar") or {}
     tag = _tag(cal.get("source"))
     if tag:
         out.append(TaggedFigure(rel, "calendar", tag,
                                 ", ".join(f"{k} {_shown(v)}" for k, v in cal.items() if k != "source"),
-                                cal["source"], ("line", rel, "calendar", None, "planned_maintenance_h_per_week")))
+                                cal["source"], ("line", rel, "calendar", None, "planned_maintenance_h_per_week"),
+                                origin=_origin(["calendar"])))
     for zid, z in (data.get("zones") or {}).items():
         tag = _tag(z.get("source"))
         if tag:
-            out.append(TaggedFigure(rel, f"zones.{zid}", tag, f"text: {z.get('kind')}", z["source"]))
+            out.append(TaggedFigure(rel, f"zones.{zid}", tag, f"text: {z.get('kind')}", z["source"],
+                                    origin=_origin(["zones", str(zid)])))
     block, item, seen = "", None, set()
     for n, raw in enumerate(text.splitlines(), start=1):
         m = _KEY_RE.match(raw)
@@ -243,6 +256,24 @@ def _line_figures(rel: str, text: str, data: dict) -> list[TaggedFigure]:
     return out
 
 
+def _remaining_figures(rel: str, data: Any, done: set[str]) -> list[TaggedFigure]:
+    """Tagged fields no specific rule covers (e.g. fields added after this module was written):
+    listed with their numbers, not moved."""
+    out = []
+    for path, d in _walk(data, []):
+        for key, text in d.items():
+            if not (isinstance(key, str) and key.endswith("source")):
+                continue
+            tag = _tag(text)
+            if tag is None or _origin(path, key) in done:
+                continue
+            nums = ", ".join(f"{k} {_shown(v)}" for k, v in d.items() if isinstance(v, (int, float))
+                             and not isinstance(v, bool)) or "text"
+            out.append(TaggedFigure(rel, ".".join(path) + ("" if key == "source" else f".{key}"), tag, nums, text,
+                                    origin=_origin(path, key)))
+    return out
+
+
 def tagged_figures(root: Path = REPO_ROOT) -> list[TaggedFigure]:
     """Every figure tagged ``estimate`` or ``assumed`` in the shipped files (``recipes/``)."""
     import yaml
@@ -254,18 +285,19 @@ def tagged_figures(root: Path = REPO_ROOT) -> list[TaggedFigure]:
         text = path.read_text(encoding="utf-8")
         data = yaml.safe_load(text) or {}
         if rel.startswith("recipes/lines/"):
-            out += _line_figures(rel, text, data)
+            found = _line_figures(rel, text, data)
         elif path.name == "materials.yaml":
-            out += _materials_figures(rel, data)
+            found = _materials_figures(rel, data)
         elif path.name == "cost-rates.yaml":
-            out += _rates_figures(rel, data)
+            found = _rates_figures(rel, data)
         elif path.name == "formats.yaml":
-            out += _formats_figures(rel, data)
-        elif "steps" in data and "cell" in data:
-            out += _recipe_figures(rel, data)
-        else:  # sweeps and anything else: any tagged mapping
-            out += [TaggedFigure(rel, ".".join(p), _tag(d["source"]) or "", "text", d["source"])
-                    for p, d in _walk(data, []) if _tag(d.get("source"))]
+            found = _formats_figures(rel, data)
+        elif isinstance(data, dict) and "steps" in data and "cell" in data:
+            found = _recipe_figures(rel, data)
+        else:
+            found = []
+        found += _remaining_figures(rel, data, {f.origin for f in found if f.origin})
+        out += found
     return out
 
 
