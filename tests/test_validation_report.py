@@ -13,7 +13,6 @@ from pouchline.validation.report import (
     band_check,
     build_report,
     cost_checks,
-    cost_provider,
     rel_check,
     render,
 )
@@ -56,17 +55,19 @@ def test_displayed_figures_do_not_move_with_float_noise():
     # a different BLAS or numpy build changes the last bits, never the text
     a = rel_check("x", 278.4, 278.2181234567, "Wh/kg", 0.03, "b")
     b = Check(**{**a.__dict__, "value": 278.2181234567 * (1 + 1e-13)})
-    assert render([a], [], None) == render([b], [], None)
+    assert render([a], [], []) == render([b], [], [])
 
 
-def test_cost_section_is_pending_until_the_plant_branch_provides_rows():
-    assert cost_provider("pouchline.no_such_module:rows") is None
-    assert cost_checks(provider=None) is None or isinstance(cost_checks(), list)
-    rows = [{"name": "capex of a calender", "batpac": 1.0e6, "pouchline": 1.02e6, "unit": "USD", "rel_tol": 0.05,
-             "basis": "BatPaC5 capacity scaling"},
-            {"name": "labour", "batpac": 10.0, "pouchline": 12.0, "unit": "USD/kWh", "rel_tol": 0.1, "basis": "b"}]
-    checks = cost_checks(provider=lambda: rows)
-    assert [c.passed for c in checks] == [True, False]
+def test_cost_section_compares_with_batpac_within_each_rows_factor():
+    # BatPaC5 formulas on the same drivers (pouchline.cost.batpac): capex, labour, floor per GWh/yr
+    checks = cost_checks()
+    assert [c.name for c in checks] == ["equipment capex per GWh/yr", "direct labour per GWh/yr",
+                                        "floor area per GWh/yr"]
+    for c in checks:
+        factor = c.upper / c.reference
+        assert c.lower == pytest.approx(c.reference / factor)  # symmetric in ratio, x1.5 or x2
+        assert c.passed == (c.reference / factor <= c.value <= c.reference * factor)
     text = render([], [], checks)
-    assert "**FAIL**" in text and "Pending" not in text
-    assert "Pending" in render([], [], None)
+    assert "Pending" not in text and "BatPaC 5.0" in text
+    bad = Check(**{**checks[0].__dict__, "value": checks[0].upper * 1.01})
+    assert "**FAIL**" in render([], [], [bad])
