@@ -1,7 +1,7 @@
 """A seeded mutation fuzzer over every shipped file and ``--set`` values, driving the real CLI (issue 19).
 
 Every case copies the shipped files (recipes, materials, lines, sweeps, cost rates, formats,
-templates) into a folder of its own, mutates one of them (a value, a key, a line, bytes, an alias
+equipment, templates) into a folder of its own, mutates one of them (a value, a key, a line, bytes, an alias
 bomb, deep nesting) or adds a hostile ``--set``, and runs one command on it. The law checked:
 
 * the exit code is 0 or 2, never 1 (an internal error), and stderr holds no traceback;
@@ -42,6 +42,7 @@ SHIPPED = {  # name in a case folder -> shipped file
     "recipes/materials.yaml": ROOT / "recipes" / "materials.yaml",
     "recipes/cost-rates.yaml": ROOT / "recipes" / "cost-rates.yaml",
     "recipes/formats.yaml": ROOT / "recipes" / "formats.yaml",
+    "recipes/equipment.yaml": ROOT / "recipes" / "equipment.yaml",
     "recipes/lines/pilot-line.yaml": ROOT / "recipes" / "lines" / "pilot-line.yaml",
     "recipes/lines/gwh-line.yaml": ROOT / "recipes" / "lines" / "gwh-line.yaml",
     "recipes/sweeps/example-sweep.yaml": ROOT / "recipes" / "sweeps" / "example-sweep.yaml",
@@ -280,7 +281,7 @@ def _commands(rng: random.Random, target: str) -> tuple[list[str], list[str]]:
         line = target
         choices = [(["validate", line], []), (["simulate", line, "--recipe", r, *sim, "--json"], []),
                    (["cost", r, "--line", line, "--json"], []), (["bom", r, "--line", line, "--out", "o.xlsx"], ["o.xlsx"]),
-                   (["traveler", r, "--line", line, "--lot", "L-0001", "--cells", "10", "--out", "o.pdf"], ["o.pdf"]),
+                   (["traveler", r, "--line", line, "--lot", "L-0001", "--cells", "10", "--sample", "--out", "o.pdf"], ["o.pdf"]),
                    (["demand", r, "--line", line, "--json"], [])]
         if rng.random() < 0.15:
             choices = [(["plan", r, "--line", line, *sim, "--out", "plan"], ["plan"])]
@@ -296,12 +297,18 @@ def _commands(rng: random.Random, target: str) -> tuple[list[str], list[str]]:
     if target == "recipes/formats.yaml":
         return rng.choice([(["validate", target], []),
                            (["cell", r, "--formats", target, "--format", "ev-300x100", "--json"], [])])
+    if target == "recipes/equipment.yaml":
+        if rng.random() < 0.8:  # sizing a plant simulates it (5-30 s): a few cases only
+            return ["validate", target], []
+        return ["size", r, "--equipment", target, "--target-GWh", rng.choice(["0.01", "0.1"]), *sim, "--json"], []
     if target.startswith("templates/"):
-        return (["traveler", r, "--template", target, "--lot", "L-0001", "--cells", "10", "--out", "o.pdf"], ["o.pdf"])
+        return (["traveler", r, "--template", target, "--lot", "L-0001", "--cells", "10", "--sample", "--out", "o.pdf"], ["o.pdf"])
     choices = [(["validate", r], []), (["show", r], []), (["cell", r, *size, "--json"], []),
                (["cost", r, *size, "--json"], []), (["bom", r, "--out", "o.xlsx"], ["o.xlsx"]),
-               (["traveler", r, "--lot", "L-0001", "--cells", "10", "--out", "o.pdf"], ["o.pdf"]),
-               (["demand", r, *size, "--json"], [])]
+               (["traveler", r, "--lot", "L-0001", "--cells", "10", "--sample", "--out", "o.pdf"], ["o.pdf"]),
+               (["demand", r, *size, "--json"], []),
+               (["derive", r, *size, "--out", "d.yaml"], ["d.yaml"]),
+               (["diff", str(SHIPPED[RECIPE]), r], [])]
     if rng.random() < 0.1:
         choices = [(["plan", r, *size, "--out", "plan"], ["plan"])]
     return rng.choice(choices)
@@ -317,6 +324,8 @@ def make_case(rng: random.Random, index: int, base: Path, parsed: dict[str, Any]
         shutil.copyfile(src, dest)
     if rng.random() < 0.25:  # a hostile --set on a good recipe
         argv, outputs = _commands(rng, RECIPE)
+        if argv[0] == "diff":  # diff takes no --set
+            argv, outputs = ["show", RECIPE], []
         path = _set_path(rng, parsed[RECIPE], parsed["recipes/materials.yaml"])
         value = rng.choice(SET_TEXT)
         argv = [*argv[:2], "--set", f"{path}={value}", *argv[2:]] if argv[0] != "validate" else \
@@ -341,6 +350,7 @@ HEADLINE = {  # command -> (key, low, high): finite and inside physical bounds (
     "cost": [("cost_per_cell_usd", 0, 1e9), ("cost_per_kWh_usd", 0, 1e12), ("rolled_throughput_yield", 0, 1)],
     "simulate": [("throughput_units_per_h", 0, 1e9), ("yield_rty", 0, 1), ("good_units", 0, 1e15)],
     "demand": [("GWh_per_yr", 0, 1e6), ("good_cells_per_yr", 0, 1e15)],
+    "size": [("machines", 0, 1e7), ("equipment_capex_usd", 0, 1e13), ("cost_per_cell_usd", 0, 1e9)],
 }
 
 

@@ -34,7 +34,7 @@ def temp_folders(parent: Path, name: str) -> list[Path]:
 
 # -- OS errors ------------------------------------------------------------------------------------------------
 @pytest.mark.parametrize("command", [["bom", str(DEFAULT_RECIPE)], ["traveler", str(DEFAULT_RECIPE), "--lot", "L-0001",
-                                                                      "--cells", "10"]])
+                                                                      "--cells", "10", "--sample"]])
 def test_an_output_path_under_a_file_is_exit_2_naming_it(tmp_path, command):
     (tmp_path / "some-file").write_text("x")
     target = tmp_path / "some-file" / "out.bin"
@@ -46,10 +46,10 @@ def test_an_output_path_under_a_file_is_exit_2_naming_it(tmp_path, command):
 def test_an_os_error_inside_a_command_is_exit_2(monkeypatch, capsys):
     from pouchline.cli import main
 
-    def boom(path, overrides=None):
+    def boom(args):
         raise PermissionError(13, "Permission denied", "/some/where.yaml")
 
-    monkeypatch.setattr("pouchline.cli.recipe_cmds.validate_one", boom)
+    monkeypatch.setattr("pouchline.cli.recipe_cmds.run_validate", boom)  # registered anew by every main()
     assert main(["validate", "x.yaml"]) == 2
     assert "error: /some/where.yaml: Permission denied" in capsys.readouterr().err
 
@@ -81,13 +81,15 @@ def test_a_folder_with_foreign_files_needs_force_and_keeps_them(tmp_path):
 
 def test_a_second_plan_replaces_the_first_as_a_whole(tmp_path):
     out = tmp_path / "plan"
-    # the 10 Ah EV cell: the sample traveler is for the recipe's own electrode, with a note
-    res = cli("plan", str(DEFAULT_RECIPE), "--capacity-Ah", "10", "--format", "ev-300x100", "--out", str(out))
+    # with a line: simulation.json and the station charts; the second plan has no line
+    res = cli("plan", str(DEFAULT_RECIPE), "--line", str(LINE), "--days", "3", "--warmup-days", "1",
+              "--replications", "1", "--out", str(out))
     assert res.returncode == 0, res.stderr
-    assert (out / "traveler-note.txt").exists()
+    assert (out / "simulation.json").exists() and (out / "charts" / "station_states.png").exists()
     res = cli("plan", str(DEFAULT_RECIPE), "--out", str(out))
     assert res.returncode == 0, res.stderr
-    assert not (out / "traveler-note.txt").exists()  # nothing left from the first run
+    assert not (out / "simulation.json").exists()  # nothing left from the first run
+    assert not (out / "charts" / "station_states.png").exists()
     assert set(json.loads((out / MANIFEST).read_text())["files"]) | {MANIFEST} == plan_files(out)
     assert not temp_folders(tmp_path, "plan")
     assert oct(out.stat().st_mode & 0o777) != oct(0o700)  # an ordinary folder, not mkdtemp's private one
@@ -157,7 +159,7 @@ def test_a_template_column_too_narrow_to_draw_is_refused(tmp_path, width):
     template = tmp_path / "t.yaml"
     template.write_text(text.replace("width_mm: 10", f"width_mm: {width}", 1), encoding="utf-8")
     res = cli("traveler", str(DEFAULT_RECIPE), "--template", str(template), "--lot", "L-0001", "--cells", "10",
-              "--out", str(tmp_path / "t.pdf"))
+              "--sample", "--out", str(tmp_path / "t.pdf"))
     assert res.returncode == 2 and "width_mm" in res.stderr and str(template) in res.stderr, res.stderr
 
 
@@ -165,7 +167,7 @@ def test_traveler_names_the_line_file_whose_station_names_no_step(tmp_path):
     text = LINE.read_text(encoding="utf-8")
     line = tmp_path / "line.yaml"
     line.write_text(text.replace("step: quench", "step: no_such_step", 1), encoding="utf-8")
-    res = cli("traveler", str(DEFAULT_RECIPE), "--line", str(line), "--lot", "L-0001", "--cells", "10",
+    res = cli("traveler", str(DEFAULT_RECIPE), "--line", str(line), "--lot", "L-0001", "--cells", "10", "--sample",
               "--out", str(tmp_path / "t.pdf"))
     assert res.returncode == 2 and f"{line}:" in res.stderr and "no_such_step" in res.stderr, res.stderr
 
@@ -181,6 +183,6 @@ def test_an_unknown_format_names_the_catalogue_and_the_option(tmp_path):
 
 def test_a_cell_that_cannot_be_built_names_the_recipe_file():
     # found by the fuzz test: sizing problems said "cell: ..." instead of the file they come from
-    res = cli("cell", str(DEFAULT_RECIPE), "--set", "cell.packaging.max_thickness_mm=0.01", "--layers", "4")
+    res = cli("cell", str(DEFAULT_RECIPE), "--set", "cell.packaging.max_thickness_mm=1", "--layers", "40")
     assert res.returncode == 2, res.stderr
-    assert f"{DEFAULT_RECIPE} (cell sizing): cell.packaging.max_thickness_mm" in res.stderr
+    assert f"{DEFAULT_RECIPE} (cell sizing): cell.packaging.max_thickness_mm: 40 layers" in res.stderr

@@ -40,6 +40,14 @@ MAX_YAML_INT = 2 ** 53
 _MERGE_TAG = "tag:yaml.org,2002:merge"
 
 
+class _FieldError(yaml.constructor.ConstructorError):
+    """A problem with one value of the document, at a field path (``machines.m.capex_usd.high``)."""
+
+    def __init__(self, field: str, problem: str, mark: Any) -> None:
+        super().__init__(None, None, problem, mark)
+        self.field = field
+
+
 try:  # libyaml's parser makes the events three times faster; composing and constructing stay in Python
     from yaml._yaml import CParser as _Parser
 except ImportError:  # pragma: no cover - PyYAML without libyaml
@@ -62,6 +70,7 @@ class _SafeLimitedLoader(yaml.composer.Composer, yaml.constructor.SafeConstructo
       once, with little memory;
     * a key that appears twice in one mapping is refused, naming both lines (PyYAML keeps the
       last one silently);
+    * those refusals name the field path of the value (``machines.m.capex_usd.high``) and its line;
     * ``.inf``, ``.nan`` and floats that overflow, YAML 1.1 base-60 numbers (``1:30`` = 90) and
       leading-zero octals (``010`` = 8) are refused, as are integers above :data:`MAX_YAML_INT`.
     """
@@ -74,6 +83,8 @@ class _SafeLimitedLoader(yaml.composer.Composer, yaml.constructor.SafeConstructo
         self._aliases = 0
         self._depth = 0
         self._sizes: dict[int, tuple[int, int, int]] = {}  # id(node) -> (values, characters, depth)
+        self._keys: list[str] = []  # the field path of the node being composed
+        self._paths: dict[int, str] = {}  # id(node) -> its field path, for messages
 
     # -- composing: size, depth and aliases ---------------------------------------------------
     def _refuse(self, problem: str, node_or_mark: Any) -> None:
@@ -90,10 +101,17 @@ class _SafeLimitedLoader(yaml.composer.Composer, yaml.constructor.SafeConstructo
         self._depth += 1
         if self._depth > MAX_YAML_DEPTH:
             self._refuse(f"nested more than {MAX_YAML_DEPTH} levels deep", self.peek_event().start_mark)
+        label = index.value if isinstance(index, yaml.ScalarNode) else f"[{index}]" if isinstance(index, int) else None
+        if label is not None:
+            self._keys.append(str(label))
         try:
             node = super().compose_node(parent, index)
         finally:
             self._depth -= 1
+        self._paths[id(node)] = "".join(k if k.startswith("[") or not i else "." + k
+                                        for i, k in enumerate(self._keys))
+        if label is not None:
+            self._keys.pop()
         self._measure(node)
         return node
 
@@ -127,14 +145,16 @@ class _SafeLimitedLoader(yaml.composer.Composer, yaml.constructor.SafeConstructo
                 except TypeError:  # an unhashable key: PyYAML's own message follows
                     continue
                 if first is not key_node.start_mark:
-                    raise yaml.constructor.ConstructorError(
-                        None, None, f"the key {excerpt(repr(key), 60)} appears twice in one mapping, at line "
-                        f"{first.line + 1} and at line {key_node.start_mark.line + 1}; give each key once",
+                    where = self._paths.get(id(node), "")
+                    raise _FieldError(
+                        f"{where}.{key}" if where else str(key),
+                        f"appears twice in one mapping (first at line {first.line + 1}); give each key once, "
+                        "since YAML keeps only the last",
                         key_node.start_mark)
         return super().construct_mapping(node, deep=deep)
 
     def _number_problem(self, node: yaml.ScalarNode, what: str) -> None:
-        raise yaml.constructor.ConstructorError(None, None, f"{excerpt(node.value, 40)} {what}", node.start_mark)
+        raise _FieldError(self._paths.get(id(node), ""), f"{excerpt(node.value, 40)} {what}", node.start_mark)
 
     def construct_yaml_int(self, node):  # type: ignore[override]
         text = str(node.value).replace("_", "")
@@ -161,6 +181,14 @@ class _SafeLimitedLoader(yaml.composer.Composer, yaml.constructor.SafeConstructo
         return value
 
 
+    def construct_yaml_timestamp(self, node):  # type: ignore[override]
+        try:
+            return super().construct_yaml_timestamp(node)
+        except (ValueError, OverflowError) as exc:  # 2025-02-30
+            self._number_problem(node, f"is not a date: {exc}")
+
+
+_SafeLimitedLoader.add_constructor("tag:yaml.org,2002:timestamp", _SafeLimitedLoader.construct_yaml_timestamp)
 _SafeLimitedLoader.add_constructor("tag:yaml.org,2002:int", _SafeLimitedLoader.construct_yaml_int)
 _SafeLimitedLoader.add_constructor("tag:yaml.org,2002:float", _SafeLimitedLoader.construct_yaml_float)
 
@@ -175,6 +203,10 @@ def _load(text: str, source: str, what: str, *, syntax_as_text: bool = False) ->
         return yaml.load(text, Loader=_SafeLimitedLoader)  # noqa: S506 - a SafeLoader subclass
     except (yaml.scanner.ScannerError, yaml.parser.ParserError) if syntax_as_text else ():
         return text
+    except _FieldError as exc:
+        mark = exc.problem_mark
+        raise InputError.single(source, exc.field, f"{exc.problem} (line {mark.line + 1}, column {mark.column + 1})") \
+            from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
