@@ -108,3 +108,11 @@ def test_text_that_pydantic_reads_as_a_non_finite_float_is_refused(tmp_path, tex
     res = cli("cell", str(recipe), "--json")
     assert res.returncode == 2, res.stderr
     assert "cell.cathode.composition[0].parts" in res.stderr  # "not a finite number", or pydantic's gt=0 for nan
+
+
+def test_a_tiny_bolt_utilisation_is_refused_not_a_memory_blow_up():
+    # found by the fuzz test: 1e-300 of the proof load asked for ~1e302 bolts, and the tightening
+    # pattern of that many ended in MemoryError (exit 1)
+    res = cli("cell", str(DEFAULT_RECIPE), "--set", "cell.fixture.bolt_utilisation_frac=1e-300", "--json")
+    assert res.returncode == 2, res.stderr[-300:]
+    assert "cell.fixture.bolt_utilisation_frac" in res.stderr and "more than 1,000" in res.stderr
