@@ -222,3 +222,10 @@ def test_an_unreadable_materials_library_names_the_recipe_field():
     res = cli("cost", str(DEFAULT_RECIPE), "--set", "materials_library=pi")
     assert res.returncode == 2
     assert f"{DEFAULT_RECIPE}: materials_library: 'pi': " in res.stderr and "does not exist" in res.stderr
+
+
+@pytest.mark.parametrize("text", ["z: &a [1, *a]\n", "z: &a {k: *a}\n", "z: &a [[1, [*a]]]\n"])
+def test_a_recursive_alias_is_refused(text):
+    # found by the fuzz test: a list that holds itself composed fine and ended in a RecursionError
+    # in validation ("nested too deeply", naming no file)
+    assert "recursive alias" in refused(text)

@@ -97,6 +97,10 @@ class _SafeLimitedLoader(yaml.composer.Composer, yaml.constructor.SafeConstructo
             if self._aliases > MAX_YAML_ALIASES:
                 self._refuse(f"more than {MAX_YAML_ALIASES} aliases (*name); refused as a possible alias bomb",
                              self.peek_event().start_mark)
+            anchored = self.anchors.get(self.peek_event().anchor)
+            if anchored is not None and id(anchored) not in self._sizes:  # still being composed: itself
+                self._refuse(f"the alias *{self.peek_event().anchor} refers to the value that holds it (a recursive "
+                             "alias); write the values out", self.peek_event().start_mark)
             return super().compose_node(parent, index)  # the anchored node, already counted
         self._depth += 1
         if self._depth > MAX_YAML_DEPTH:
