@@ -78,13 +78,20 @@ def test_only_a_formula_marker_reaches_the_formula_writer():
         put_formula(ws["A4"], "1+1")
 
 
-def test_control_characters_in_a_title_do_not_crash_bom(tmp_path):
+def recipe_titled(tmp_path: Path, prefix: str) -> Path:
+    """A copy of the shipped recipe (with its library) whose title starts with ``prefix``, written
+    in a YAML double-quoted string, where escapes such as ``\\x1b`` become control characters."""
     text = DEFAULT_RECIPE.read_text(encoding="utf-8")
     recipe = tmp_path / "r.yaml"
-    recipe.write_text(text.replace("title: InSnBi", 'title: "A\\0B\\x1bC\\x07 InSnBi', 1)
+    recipe.write_text(text.replace("title: InSnBi", f'title: "{prefix}InSnBi', 1)
                       .replace("(Liu et al., Nat. Commun. 2025)\n", '(Liu et al., Nat. Commun. 2025)"\n', 1),
                       encoding="utf-8")
     (tmp_path / "materials.yaml").write_bytes((RECIPES / "materials.yaml").read_bytes())
+    return recipe
+
+
+def test_control_characters_in_a_title_do_not_crash_bom(tmp_path):
+    recipe = recipe_titled(tmp_path, "A\\0B\\x1bC\\x07 ")
     out = tmp_path / "bom.xlsx"
     res = cli("bom", str(recipe), "--out", str(out))
     assert res.returncode == 0, res.stderr
@@ -142,12 +149,7 @@ def test_plan_sensitivity_csv_is_neutralised(tmp_path):
 
 def test_escape_sequences_from_a_file_never_reach_the_terminal(tmp_path):
     # a title or an author holding ESC [ 31 m (or NUL, bell) would drive the terminal that `show` prints to
-    text = DEFAULT_RECIPE.read_text(encoding="utf-8")
-    recipe = tmp_path / "r.yaml"
-    recipe.write_text(text.replace("title: InSnBi", 'title: "\\x1b]0;owned\\x07\\x1b[31mInSnBi', 1)
-                      .replace("(Liu et al., Nat. Commun. 2025)\n", '(Liu et al., Nat. Commun. 2025)"\n', 1),
-                      encoding="utf-8")
-    (tmp_path / "materials.yaml").write_bytes((RECIPES / "materials.yaml").read_bytes())
+    recipe = recipe_titled(tmp_path, "\\x1b]0;owned\\x07\\x1b[31m")
     for args in (["show", str(recipe)], ["cell", str(recipe)], ["validate", str(recipe), "--set", "x=\x1b[2J"]):
         res = cli(*args)
         assert "\x1b" not in res.stdout and "\x07" not in res.stdout and "\x1b" not in res.stderr, args
