@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as hs
 
-from test_cost_support import DEFAULT_RECIPE, ROOT
+from test_cost_support import ROOT
 
 from pouchline.errors import InputError
 

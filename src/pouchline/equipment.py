@@ -80,6 +80,15 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+def _figure_sources(sources: dict[str, str], allowed: set[str], what: str) -> dict[str, str]:
+    """A ``sources:`` mapping (figure name -> its own tagged source) that names only figures of ``what``."""
+    for k, src in sources.items():
+        if k not in allowed:
+            raise ValueError(f"sources: {k!r} is not a figure of {what}; figures: {', '.join(sorted(allowed))}")
+        check_source(src)
+    return sources
+
+
 class Rate(_Model):
     """How fast one machine works, on one of the bases of the module docstring."""
 
@@ -242,12 +251,8 @@ class Machine(_Model):
     @field_validator("sources")
     @classmethod
     def _srcs(cls, v: dict[str, str]) -> dict[str, str]:
-        allowed = set(cls.model_fields) - {"source", "sources", "kind", "machine_class", "name"}
-        for k, s in v.items():
-            if k not in allowed:
-                raise ValueError(f"sources: {k!r} is not a figure of a machine; figures: {', '.join(sorted(allowed))}")
-            check_source(s)
-        return v
+        return _figure_sources(v, set(cls.model_fields) - {"source", "sources", "kind", "machine_class", "name"},
+                               "a machine")
 
     @model_validator(mode="after")
     def _pair(self) -> "Machine":
@@ -351,20 +356,12 @@ class RampUp(_Model):
     def _frac(cls, v: Any) -> float:
         return _mtbf_frac(v)
 
-    @field_validator("source")
-    @classmethod
-    def _src(cls, v: str) -> str:
-        return check_source(v)
+    _src = field_validator("source")(classmethod(lambda cls, v: check_source(v)))
 
     @field_validator("sources")
     @classmethod
     def _srcs(cls, v: dict[str, str]) -> dict[str, str]:
-        allowed = {"yield_tau_months", "availability_tau_months", "mtbf_start_frac"}
-        for k, s in v.items():
-            if k not in allowed:
-                raise ValueError(f"sources: {k!r} is not a figure of the ramp-up; figures: {', '.join(sorted(allowed))}")
-            check_source(s)
-        return v
+        return _figure_sources(v, {"yield_tau_months", "availability_tau_months", "mtbf_start_frac"}, "the ramp-up")
 
     def source_of(self, figure: str) -> str:
         return self.sources.get(figure, self.source)

@@ -17,9 +17,8 @@ from pouchline.cli._common import (
     load_recipe_from_args,
     positive_float,
     positive_int,
-    print_json,
 )
-from pouchline.errors import InputError
+from pouchline.cli.scaleup import emit, json_text, out_folder
 from pouchline.plant.rampup import RAMP_REPLICATIONS, RAMP_WARMUP_DAYS
 
 
@@ -82,26 +81,17 @@ def render_text(res: Any) -> str:
     return "\n".join(out)
 
 
-def write_outputs(res: Any, out_dir: str) -> list[Path]:
-    """rampup.csv, rampup-materials.csv, rampup.json and charts/rampup.png, each written atomically."""
-    import json
-
+def write_outputs(res: Any, out: Path) -> list[Path]:
+    """rampup.csv, rampup-materials.csv, rampup.json and charts/rampup.png into ``out``, each written atomically."""
     from pouchline.export import charts
     from pouchline.fileio import atomic_write
 
-    out = Path(out_dir)
-    if out.exists() and not out.is_dir():
-        raise InputError.single("--out", "", f"{out_dir!r} is a file; give a folder")
-    try:
-        (out / "charts").mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise InputError.single("--out", "", f"{out_dir!r} cannot be created: {exc.strerror or exc}") from None
     table = res.table()
     fig = charts.rampup(table, res.nameplate_good_cells_per_month, res.nameplate_cost_per_kWh_usd,
                         f"Ramp-up of line {res.line_name}")
     return [atomic_write(out / "rampup.csv", table.to_csv()),
             atomic_write(out / "rampup-materials.csv", res.materials_table().add_suffix("_t").to_csv()),
-            atomic_write(out / "rampup.json", json.dumps(res.to_dict(), indent=2, ensure_ascii=False) + "\n"),
+            atomic_write(out / "rampup.json", json_text(res)),
             atomic_write(out / "charts" / "rampup.png", charts.figure_png(fig))]
 
 
@@ -115,8 +105,6 @@ def run(args: argparse.Namespace) -> int:
     from pouchline.plant.rampup import check_months, ramp_up
 
     check_months(args.months)
-    if args.out is not None and Path(args.out).exists() and not Path(args.out).is_dir():
-        raise InputError.single("--out", "", f"{args.out!r} is a file; give a folder")
     data = read_yaml(args.line, what="line file")
     override = line_rampup(data, args.line)
     line = Line.from_data(data, args.line)
@@ -128,6 +116,7 @@ def run(args: argparse.Namespace) -> int:
               "--format)", file=sys.stderr)
     rates = load_rates(args.rates or DEFAULT_RATES_PATH)
     catalogue = load_catalogue(args.equipment or DEFAULT_EQUIPMENT_PATH)
+    out_folder(args.out, create=False)  # before the run
     bar = None
     progress = None
     if not args.json and sys.stderr.isatty():
@@ -145,13 +134,4 @@ def run(args: argparse.Namespace) -> int:
     finally:
         if bar is not None:
             bar.close()
-    written = write_outputs(res, args.out) if args.out is not None else []
-    if args.json:
-        d = res.to_dict()
-        d["files"] = [str(p) for p in written]
-        print_json(d)
-    else:
-        print(render_text(res))
-        for p in written:
-            print(f"wrote {p}")
-    return 0
+    return emit(res, args, write_outputs, render_text)

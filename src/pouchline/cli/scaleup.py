@@ -114,23 +114,51 @@ def render_text(res: Any) -> str:
     return "\n".join(out)
 
 
-def write_outputs(res: Any, out_dir: str) -> list[Path]:
-    """scaleup.csv, scaleup.json and the charts, each written atomically."""
-    import json
-
-    from pouchline.export import charts
-    from pouchline.fileio import atomic_write
-
+def out_folder(out_dir: str | None, *, create: bool = True) -> Path | None:
+    """The ``--out`` folder, with its ``charts/`` when ``create`` (``None`` without one); a file there is an
+    InputError (check it with ``create=False`` before a long run)."""
+    if out_dir is None:
+        return None
     out = Path(out_dir)
     if out.exists() and not out.is_dir():
         raise InputError.single("--out", "", f"{out_dir!r} is a file; give a folder")
+    if not create:
+        return out
     try:
         (out / "charts").mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise InputError.single("--out", "", f"{out_dir!r} cannot be created: {exc.strerror or exc}") from None
+    return out
+
+
+def json_text(res: Any) -> str:
+    """A result's ``to_dict()`` as indented JSON text."""
+    import json
+
+    return json.dumps(res.to_dict(), indent=2, ensure_ascii=False) + "\n"
+
+
+def emit(res: Any, args: argparse.Namespace, write: Any, render: Any) -> int:
+    """Write ``--out`` files (``write(res, folder)``) and print ``--json`` (with the files) or ``render(res)``."""
+    written = write(res, out_folder(args.out)) if args.out is not None else []
+    if args.json:
+        d = res.to_dict()
+        d["files"] = [str(p) for p in written]
+        print_json(d)
+    else:
+        print(render(res))
+        for p in written:
+            print(f"wrote {p}")
+    return 0
+
+
+def write_outputs(res: Any, out: Path) -> list[Path]:
+    """scaleup.csv, scaleup.json and the charts into ``out`` (:func:`out_folder`), each written atomically."""
+    from pouchline.export import charts
+    from pouchline.fileio import atomic_write
+
     table = res.table()
-    written = [atomic_write(out / "scaleup.csv", table.to_csv(index=False)),
-               atomic_write(out / "scaleup.json", json.dumps(res.to_dict(), indent=2, ensure_ascii=False) + "\n")]
+    written = [atomic_write(out / "scaleup.csv", table.to_csv(index=False)), atomic_write(out / "scaleup.json", json_text(res))]
     label = f"{res.recipe_id}, {res.layers} layers, {res.energy_Wh:.3g} Wh"
     figs = {"scaleup_cost_capex.png": charts.scaleup_cost_and_capex(table, f"Cost and capex against volume — {label}"),
             "scaleup_cost_share.png": charts.scaleup_cost_share(table, f"Materials and process share — {label}")}
@@ -150,12 +178,11 @@ def run(args: argparse.Namespace) -> int:
     if args.threshold_pct > 100:
         raise InputError.single("--threshold-pct", "", f"{args.threshold_pct:g} is not a share of world production; "
                                 "allowed: more than 0 and at most 100", args.threshold_pct)
-    if args.out is not None and Path(args.out).exists() and not Path(args.out).is_dir():
-        raise InputError.single("--out", "", f"{args.out!r} is a file; give a folder")
     recipe, materials = load_recipe_from_args(args)
     cell = size_cell(recipe, materials, **cell_size_kwargs(args))
     rates = load_rates(args.rates or DEFAULT_RATES_PATH)
     catalogue = load_catalogue(args.equipment or DEFAULT_EQUIPMENT_PATH)
+    out_folder(args.out, create=False)  # before the run
     say = None if args.json else (lambda text: print(text, file=sys.stderr))
     try:
         res = scale_up(recipe, materials, cell, targets, rates=rates, catalogue=catalogue,
@@ -164,13 +191,4 @@ def run(args: argparse.Namespace) -> int:
                        prices=args.prices, threshold_frac=args.threshold_pct / 100.0, progress=say)
     except ValueError as exc:  # e.g. a step kind the catalogue has no machine for
         raise InputError.single(args.equipment or str(DEFAULT_EQUIPMENT_PATH), "", str(exc)) from None
-    written = write_outputs(res, args.out) if args.out is not None else []
-    if args.json:
-        d = res.to_dict()
-        d["files"] = [str(p) for p in written]
-        print_json(d)
-    else:
-        print(render_text(res))
-        for p in written:
-            print(f"wrote {p}")
-    return 0
+    return emit(res, args, write_outputs, render_text)
