@@ -169,6 +169,9 @@ class SizingResult:
             **self.row(),
             "MWh_per_yr_ci95": list(self.MWh_per_yr_ci95),
             "bottleneck_why": self.bottleneck_why,
+            "cost_basis": (f"the simulated output ({self.MWh_per_yr:,.1f} MWh/yr), as `pouchline cost --annual-MWh "
+                           f"{self.target_GWh_per_yr * 1000:g} --simulate`; without --simulate `cost` costs the plant "
+                           "sized on paper at the target"),
             "stations": [asdict(s) for s in self.stations],
             "iterations": list(self.iterations),
             "simulation": dict(self.simulation),
