@@ -31,11 +31,12 @@ GOOD = [{"name": "stack", "step": "stacking", "cycle_time_s": 20},
 
 
 def test_json_has_the_documented_keys(capsys):
-    code = main(["simulate", PILOT, "--days", "30", "--warmup-days", "7", "--seed", "3", "--json"])
+    code = main(["simulate", PILOT, "--days", "30", "--warmup-days", "7", "--seed", "3", "--replications", "2",
+                 "--json"])
     out = json.loads(capsys.readouterr().out)
     assert code == 0
     assert TOP_KEYS <= set(out)
-    assert out["sim_days"] == 30 and out["seed"] == 3 and out["replications"] == 1
+    assert out["sim_days"] == 30 and out["seed"] == 3 and out["replications"] == 2
     lo, hi = out["throughput_ci95_units_per_h"]
     assert lo <= out["throughput_units_per_h"] <= hi
     assert len(out["stations"]) == 16 and all(STATION_KEYS <= set(s) for s in out["stations"])
