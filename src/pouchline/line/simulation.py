@@ -125,7 +125,7 @@ class StationCounts:
     wip_unit_s: float  # integral of units at the station: its input buffers, in process, blocked
     proc_unit_s: float  # integral of units taken and not yet processed (waits, setup, processing)
     blocked_unit_s: float  # integral of good units waiting for room downstream
-    buffer_unit_s: tuple[float, ...]  # integral of units in each input buffer (feeders in topology order)
+    buffer_unit_s: tuple[float, ...]  # integral of each feeder's units waiting here: in its buffer, or held by a merge
     buffer_in_units: tuple[int, ...]  # units put into each input buffer
     wip_end_units: int
     wip_start_units: int
@@ -670,7 +670,7 @@ class _Station:
                  "proc_s", "blk_n", "blk_s", "machines", "inputs", "outbuf", "returns", "gate", "next_release",
                  "release_dt_s", "carrier_take", "carrier_end", "carrier_lost", "cwait_s", "clock_start",
                  "clocked_in", "clocked_out", "limit_s", "scrap_rng", "exp_s", "exp_n", "exp_max", "exits_zone",
-                 "take_returns", "setup_s", "to_calendar", "calendar_clock", "pools_expired")
+                 "take_returns", "setup_s", "to_calendar", "calendar_clock", "pools_expired", "held", "held_s")
 
     def __init__(self, spec: StationSpec, job: int) -> None:
         self.spec = spec
@@ -703,6 +703,8 @@ class _Station:
         self.to_calendar: Callable[[float], float] = lambda t: t
         self.calendar_clock = False
         self.pools_expired: list = []  # pools freed by units expiring here
+        self.held: list[int] = []  # per feeder: parts a merge has taken while it waits for the others
+        self.held_s: list[float] = []
 
 
 class _Machine:
@@ -910,9 +912,10 @@ def _machine(env: simpy.Environment, st: _Station, m: _Machine, exp: Iterator[fl
                 fused = m.fused
             else:
                 lots = buf.taken
-        elif inputs:
+        elif inputs:  # a merge: picks each feeder's parts in turn, holding those it has
             parts = []
-            for buf, need, k in inputs:
+            held = st.held
+            for q, (buf, need, k) in enumerate(inputs):
                 ev = buf.get(need)
                 if ev is not None:
                     now = env._now
@@ -923,6 +926,12 @@ def _machine(env: simpy.Environment, st: _Station, m: _Machine, exp: Iterator[fl
                     got = buf.taken
                 if buf.lots is not None:
                     parts.append((got, k))
+                held[q] += need
+                st.held_s[q] += need * env._now
+            now = env._now
+            for q, (_, need, _) in enumerate(inputs):  # the kit is complete: its parts enter processing
+                held[q] -= need
+                st.held_s[q] -= need * now
             lots = _merge_clocks(parts, J) if parts else None
             for cards, k in take_returns:
                 cards.put(k)
@@ -1098,6 +1107,8 @@ def run_plan(plan: RunPlan, seed: int | np.random.SeedSequence, progress: Progre
             buf = Buffer(env, cap, timed=plan.clocked_out[f])
             row.append(buf)
             st.inputs.append((buf, st.job * k, k))
+            st.held.append(0)
+            st.held_s.append(0.0)
             stations[f].outbuf = buf
         inbufs.append(row)
     for i, st in enumerate(stations):
@@ -1167,21 +1178,26 @@ def run_plan(plan: RunPlan, seed: int | np.random.SeedSequence, progress: Progre
         tot = 0.0
         for st in stations:
             tot += st.proc_n * now - st.proc_s + st.blk_n * now - st.blk_s
+            for h, hs in zip(st.held, st.held_s):
+                tot += h * now - hs
         for b in all_bufs:
             tot += b.level * now - b.s
         return tot
 
-    def sampler():
-        for k in range(1, WIP_SAMPLES + 1):
-            yield env.timeout(sample_t[k] - env.now)
-            wip_int[k] = total_integral(env.now)
-            for p, pool in enumerate(pools):
+    def sample(k: int, now: float) -> None:
+        wip_int[k] = total_integral(now)
+        for p, pool in enumerate(pools):
                 inside = sum(stations[j].proc_n + (stations[j].blk_n if j != pool.loop[-1] else 0)
                              for j in pool.loop[1:])
                 inside += sum(inbufs[j][topo.feeders[j].index(pool.loop[q])].level
                               for q, j in enumerate(pool.loop[1:]))
                 if inside > loop_max[p]:
                     loop_max[p] = inside
+
+    def sampler():
+        for k in range(1, WIP_SAMPLES):  # the last sample, at the end, is taken after the run
+            yield env.timeout(sample_t[k] - env.now)
+            sample(k, env.now)
 
     env.process(sampler())
 
@@ -1193,9 +1209,11 @@ def run_plan(plan: RunPlan, seed: int | np.random.SeedSequence, progress: Progre
                 st.time[m.state] += now - m.since
                 m.since = now
             proc, blk = _station_integrals(st, now)
-            bufs = tuple(b.integral(now) for b in inbufs[i])
+            # a feeder's parts wait at a merge in its buffer or held by a machine for their partners
+            bufs = tuple(b.integral(now) + h * now - hs for b, h, hs in zip(inbufs[i], st.held, st.held_s))
             out.append((tuple(st.time), st.started, st.good, st.scrapped, st.processed, proc, blk, bufs,
-                        tuple(b.puts for b in inbufs[i]), st.proc_n + st.blk_n + sum(b.level for b in inbufs[i]),
+                        tuple(b.puts for b in inbufs[i]),
+                        st.proc_n + st.blk_n + sum(b.level for b in inbufs[i]) + sum(st.held),
                         st.expired, st.jobs, st.cwait_s, st.exp_s, st.exp_n))
         return out
 
@@ -1218,6 +1236,7 @@ def run_plan(plan: RunPlan, seed: int | np.random.SeedSequence, progress: Progre
             env.run(until=until)
         if progress is not None:
             progress(k / chunks)
+    sample(WIP_SAMPLES, t_end)  # env.run(until=t) stops before the events at t
     end = snapshot(t_end)
     zone_end = zone_integrals(t_end)
     pools_end = pool_state(t_end)
