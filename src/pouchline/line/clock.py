@@ -21,6 +21,8 @@ if TYPE_CHECKING:  # pragma: no cover
 
 WEEK_S = 7 * 86400.0
 DAY_S = 86400.0
+#: Two times within this many seconds of a window's end count as at its end (floating-point rounding).
+BOUNDARY_S = 1e-6
 
 
 class ShiftClock:
@@ -84,7 +86,16 @@ class ShiftClock:
             return t_sched
         week, r = divmod(t_sched, self.week_scheduled_s)
         i = max(bisect.bisect_right(self._cum, r) - 1, 0)
-        return week * WEEK_S + self._starts[i] + (r - self._cum[i])
+        offset = r - self._cum[i]
+        # within rounding of a window's end: the next window's start. Without this, a job that ends
+        # off shift could take zero scheduled time from a boundary, and an unattended machine would
+        # start zero-length jobs for ever.
+        if offset >= self._lengths[i] - BOUNDARY_S:
+            i += 1
+            offset = 0.0
+            if i == len(self._starts):
+                i, week = 0, week + 1
+        return week * WEEK_S + self._starts[i] + offset
 
     def scheduled_at(self, t_cal: float) -> float:
         """Scheduled seconds worked by calendar second ``t_cal`` (scalar :meth:`to_scheduled_s`)."""
@@ -123,11 +134,23 @@ class ShiftClock:
         t, jobs = float(self._starts[0]), 0.0
         while t < horizon:
             end = self._window_end_cal(t)
-            k = max(1.0, math.ceil((end - t) / d))
+            k = max(1.0, math.ceil((end - t - BOUNDARY_S) / d))  # a job starting at the end starts next shift
             jobs += k
-            t = self.start_calendar_s(self.scheduled_at(t + k * d))
+            e = t + k * d  # the last job's end, at or after the window's end
+            if e <= end + BOUNDARY_S:  # ends with the window (within rounding): next shift
+                t = self._next_window_start(t)
+            else:
+                t = max(self.start_calendar_s(self.scheduled_at(e)), self._next_window_start(t))
         sched = self.scheduled_at(t)
         return jobs * d / sched if sched > 0 else 1.0
+
+    def _next_window_start(self, t_cal: float) -> float:
+        """Start (calendar s) of the working window after the one containing calendar second ``t_cal``."""
+        week, r = divmod(t_cal, WEEK_S)
+        i = max(bisect.bisect_right(self._starts, r) - 1, 0)
+        if i + 1 < len(self._starts):
+            return week * WEEK_S + self._starts[i + 1]
+        return (week + 1) * WEEK_S + self._starts[0]
 
     def _window_end_cal(self, t_cal: float) -> float:
         """End (calendar s) of the working window that contains calendar second ``t_cal``."""
