@@ -423,3 +423,37 @@ def test_carrier_and_release_mistakes_name_the_field():
     assert "carriers.f: the loop anode -> stack passes the merge stack" in msg
     msg = problems({"name": "g", "stations": MERGE, "zones": {"dry": {"kind": "dry_room", "exposure_limit_h": 4}}})
     assert "exposure_limit_h needs exposure_source" in msg
+
+
+# ------------------------------------------------------------------------------------------
+# materials: per year, purchased apart from intermediates
+# ------------------------------------------------------------------------------------------
+def test_materials_name_their_period_and_intermediates_are_not_bought():
+    # In, Sn go into the alloy at alloy_prep; the alloy is consumed at melt_cast. Bought: In and Sn;
+    # the alloy is made on the line. Per year = measured grams / scheduled hours x scheduled hours a
+    # year (24/7 here: 8,760).
+    line = graph_line([{"name": "alloy", "step": "alloy_prep", "cycle_time_s": 10, "scrap_rate": 0.1},
+                       {"name": "cast", "step": "melt_cast", "cycle_time_s": 12, "buffer_capacity": 100}])
+    res = simulate(line, days=2, warmup_days=0.1, seed=1, lot_size=1, intermediate_materials={"alloy_x"},
+                   materials_per_unit_g={"alloy_prep": {"In": 3.0, "Sn": 2.0}, "melt_cast": {"alloy_x": 5.0}})
+    started = res.station("alloy").started_units
+    assert res.materials_consumed_g["In"] == pytest.approx(3.0 * started)  # the measured period
+    scale = 8760 / res.scheduled_hours
+    assert res.materials_consumed_g_per_year["In"] == pytest.approx(3.0 * started * scale)
+    assert set(res.materials_purchased_g_per_year) == {"In", "Sn"}
+    assert res.materials_intermediate_g_per_year == {"alloy_x": pytest.approx(5.0 * res.station("cast").started_units
+                                                                              * scale)}
+    d = run_experiment(line, replications=2, days=1, seed=1, lot_size=1, workers=1,
+                       materials_per_unit_g={"alloy_prep": {"In": 3.0}}).to_dict()
+    assert d["materials_consumed_g_per_replication"] == d["materials_consumed_g"]
+    assert "materials_purchased_g_per_year" in d and "materials_intermediate_g_per_year" in d
+
+
+def test_intermediates_are_the_products_of_the_recipes_steps():
+    from pouchline.line import intermediate_materials
+    from pouchline.recipe import load_recipe
+
+    from conftest import DEFAULT_RECIPE
+
+    recipe = load_recipe(DEFAULT_RECIPE)
+    assert intermediate_materials(recipe) == frozenset({recipe.cell.anode.alloy})
