@@ -8,8 +8,9 @@ Model
   and cathode branches run in parallel; each branch head takes raw material that never runs
   out. A station fed by several branches is a **merge** (stacking): every feeder has its own
   input buffer, and a machine takes a kit per job, ``J x kit`` units from each feeder's buffer
-  (one unit of each by default: a cell's worth of anodes, films and cathode sheets), waiting
-  (*starved*) until every part is there. A feeder whose buffer at the merge is full is
+  (one unit of each by default: a cell's worth of anodes, films and cathode sheets), feeder by
+  feeder, holding what it has until every part is there (*starved*; the held parts count as WIP
+  waiting at the merge). A feeder whose buffer at the merge is full is
   *blocked*, so blocking and starving happen at the merge as they do on the floor, stock builds
   up between branches, and scrap is charged to the branch that makes it: material consumed at a
   step is units started there x grams per unit.
@@ -30,17 +31,19 @@ Model
   calendar day. **Zones** (glovebox ports, dry-room operators) are shared slots: a machine holds
   ``zone_slots`` of its zone while it processes a job.
 * **Release rule** (optional, :class:`~pouchline.line.model.Release`): under CONWIP a head takes
-  ``J`` cards before it starts a job; a card comes back when the unit (or the cell it went into)
-  leaves the line, good or scrapped. Under a release rate a head starts work at a fixed pace.
-  Waiting for either counts as *starved*.
+  ``J`` cards before it starts a job; a card comes back when its unit leaves the head's loop: taken
+  by the first merge on the route (or leaving the line's end, on a chain), or scrapped or expired
+  on the way. Under a release rate a head starts work at a fixed pace. Waiting for either counts
+  as *starved*.
 * **Carriers** (fixtures, racks): a machine of the loop's ``from`` station takes one slot per
   unit after its inputs (waiting: *carrier_wait*); the slot is freed when ``to`` ends the unit, or
   when the unit is scrapped inside the loop.
-* **Exposure limits.** In a zone with ``exposure_limit_h``, units carry the calendar time at
-  which they entered it (a deque of (time, units) per buffer, kept only on the buffers where a
-  limit applies; a merged unit carries its oldest part's time) until they leave the zone. A
-  station of the zone that takes units past the limit scraps them (*expired*) before processing;
-  at a merge an expired part makes its kit scrap.
+* **Exposure limits.** In a zone with ``exposure_limit_h``, units carry the time at which they
+  entered it (calendar time, or scheduled time with ``exposure_clock: scheduled``; a deque of
+  (time, units) per buffer, kept only on the buffers where a limit applies; a merged unit carries
+  its oldest part's time) until they leave the zone. A station of the zone that takes units past
+  the limit scraps them (*expired*) before processing; at a merge an expired part makes its kit
+  scrap (its partners are not put back: conservative).
 * **Calendar.** The simulation clock counts scheduled seconds only; off-shift and planned
   maintenance are cut out (:mod:`pouchline.line.clock`).
 * **Random numbers.** ``SeedSequence(seed)`` spawns one child per station, and each child a stream
@@ -56,12 +59,15 @@ whole line on a regular grid (for the MSER-5 warm-up check); carriers in use; an
 (``trace_from``), the measured lead time of the good units released at one head, to test that
 Little's-law figure against.
 
-Granularity: a job costs 1-2 SimPy events (a get or put that can proceed at once costs none, see
-:class:`Buffer`). A year of the 1 GWh line (29 million cells; lots of 200, rolls of ~1,800 cells at
-the roll-to-roll steps) is ~1.5 million events, a few seconds, instead of an hour for one entity
-per cell. ``benchmarks/bench_line.py`` measures it against the naive model and against the
-serial model of the previous release. Lots are transfer batches: WIP in process and lead time
-include whole lots at machines, which is how carts, magazines and rolls move in a plant.
+Granularity: a job costs about one SimPy event. A get or put that can proceed at once costs none
+(:class:`Buffer`), and a machine waiting for its input is woken only when its job ends: the buffer
+that hands it the input starts the job (:meth:`_Machine.begin`) whenever nothing else needs
+waiting. A year of the 1 GWh line (29 million cells; lots of 200, rolls of ~1,800 cells at the
+roll-to-roll steps and punches) is ~1 million events, a few seconds, instead of hours for one
+entity per cell. ``benchmarks/bench_line.py`` measures it against the naive model and against the
+serial model of the previous release. Lots are transfer batches: WIP in process, lead time and a
+part's exposure include whole lots at machines (a punch holds a roll's sheets until the roll is
+done), which is how carts, magazines and rolls move in a plant, and errs long by up to one job.
 """
 
 from __future__ import annotations
@@ -561,7 +567,14 @@ class Buffer:
             n, ev, starter = getters.popleft()
             self.level -= n
             self.s -= n * now
-            taken = self._pop(n) if self.lots is not None else None
+            lots = self.lots
+            if lots is None:
+                taken = None
+            elif lots[0][1] > n:  # the common case: part of the oldest lot
+                lots[0][1] -= n
+                taken = [[lots[0][0], n]]
+            else:
+                taken = self._pop(n)
             if starter is not None:
                 delay = starter(now, taken)
                 if delay is not None:  # the taker started its job: wake it when the job ends
@@ -712,7 +725,7 @@ class _Machine:
     and the job it holds. :meth:`begin` starts a job at once when nothing needs waiting."""
 
     __slots__ = ("state", "since", "ttf", "fused", "n", "lots", "st", "clock", "zone", "slots", "use_zone",
-                 "proc_s", "failing", "off_shift")
+                 "proc_s", "failing", "off_shift", "plain")
 
     def __init__(self, st: "_Station | None" = None, clock: ShiftClock | None = None, zone: "_Zone | None" = None,
                  slots: int = 0) -> None:
@@ -732,12 +745,32 @@ class _Machine:
             self.proc_s = (st.job // spec.batch_size) * spec.cycle_time_s
             self.failing = spec.mtbf_h is not None and spec.mttr_h is not None
             self.off_shift = spec.runs_off_shift and not clock.is_continuous
+            self.plain = False  # set by run_plan once the station's carriers and clocks are known
+
+    def settle(self) -> None:
+        """Decide whether :meth:`begin` may take its short path (call once the station is wired)."""
+        st = self.st
+        self.plain = (st.setup_s <= 0 and not st.carrier_take and not self.use_zone and not self.off_shift
+                      and not st.clock_start and not st.clocked_in)
 
     def begin(self, now: float, lots: list | None) -> float | None:
         """Start a job with the units just taken, if it needs no wait (carrier, zone slot), no setup
         and ends before the next failure: return its duration (0 when every unit expired) with
         the job's units and clocks in ``n``/``lots``. Otherwise change nothing and return None."""
         st = self.st
+        if self.plain:  # no setup, carrier, zone, clocks or off-shift running: the common case
+            job_s = self.proc_s
+            if self.ttf < job_s:
+                return None
+            J = st.job
+            st.started += J
+            st.proc_n += J
+            st.proc_s += J * now
+            self.n, self.lots, self.fused = J, None, True
+            st.time[self.state] += now - self.since
+            self.state, self.since = BUSY, now
+            self.ttf -= job_s
+            return job_s
         if st.setup_s > 0:
             return None
         J = st.job
@@ -750,7 +783,7 @@ class _Machine:
             if res.getters or res.level < self.slots:
                 return None
         job_s = self.clock.off_shift_duration_s(now, self.proc_s) if self.off_shift else self.proc_s
-        if self.failing and self.ttf < job_s:
+        if self.ttf < job_s:
             return None
         n, lots = _admit(st, now, lots)
         self.n, self.lots, self.fused = n, lots, True
@@ -932,7 +965,14 @@ def _machine(env: simpy.Environment, st: _Station, m: _Machine, exp: Iterator[fl
             for q, (_, need, _) in enumerate(inputs):  # the kit is complete: its parts enter processing
                 held[q] -= need
                 st.held_s[q] -= need * now
-            lots = _merge_clocks(parts, J) if parts else None
+            if not parts:
+                lots = None
+            elif len(parts) == 2 and len(parts[0][0]) == 1 and len(parts[1][0]) == 1 and parts[0][1] == 1 \
+                    and parts[1][1] == 1:  # the common case, one lot from each of two clocked feeders
+                ta, tb = parts[0][0][0][0], parts[1][0][0][0]
+                lots = [[ta if ta < tb else tb, J]]
+            else:
+                lots = _merge_clocks(parts, J)
             for cards, k in take_returns:
                 cards.put(k)
         if fused:  # the job started when its inputs came and has ended now
@@ -1165,6 +1205,7 @@ def run_plan(plan: RunPlan, seed: int | np.random.SeedSequence, progress: Progre
             scrap = _binomials(st.scrap_rng, st.job, 1.0 - st.spec.scrap_rate)
         for _ in range(st.spec.machines):
             m = _Machine(st, clock, zones.get(st.spec.zone), st.spec.zone_slots)
+            m.settle()
             st.machines.append(m)
             env.process(_machine(env, st, m, exp, scrap, sink))
 
