@@ -149,8 +149,8 @@ def _problems_for(path: str, problems: list[Problem]) -> list[Problem]:
 def _param_inputs(params: list, recipe: Any, problems: list[Problem], used: set[int]) -> None:
     for path, label, unit, step in params:
         p = param_at(recipe, path)
-        if p is None or not hasattr(p, "target"):
-            continue
+        if p is None or not hasattr(p, "target") or getattr(p, "ref", None):
+            continue  # a step value that follows the design is edited there (one source per value)
         src = p.source or "no source given"
         tol = f" ± {p.tol:g}" if p.tol else ""
         ctq = " · **CTQ**" if p.ctq else ""
@@ -201,7 +201,7 @@ tab_route, tab_edit, tab_design, tab_yaml = st.tabs(["Route and parameters", "Ed
                                                      "Materials and composition", "YAML"])
 
 with tab_route:
-    table = route_table(recipe)
+    table = route_table(recipe, materials)
     f1, f2, f3 = st.columns([2, 1, 1])
     step_names = {s.id: f"{n}. {s.name}" for n, s in enumerate(recipe.steps, start=1)}
     pick = f1.multiselect("Steps", list(step_names), format_func=step_names.get, key="route_steps",
@@ -264,8 +264,9 @@ with tab_edit:
             rest = [p for p in problems if id(p) not in used]
             for prob in rest:
                 st.error(problem_text(prob), icon=":material/error:")
-        st.caption("The cell design and the step specs are checked against each other: a new cathode loading "
-                   "also needs the hot-rolling step's loading spec.")
+        st.caption("Step values the design fixes (loadings, film thickness, punch sizes, stack pressure) follow "
+                   "the cell design: edit them there. An edit of a revision under review or approved becomes a "
+                   "new draft revision (A -> A.1) marked 'modified from rev A'.")
         st.form_submit_button("Apply edits", type="primary", on_click=_apply_edits)
     st.button("Reset to the file's values", on_click=_reset_edits, disabled=not overrides and not problems,
               key="rp_reset")

@@ -95,8 +95,12 @@ with right:
                 + " — change it on the Cell design page.")
     if note:
         st.warning(note)
-    if recipe.status != "approved":
-        st.caption(f":orange[The recipe is **{recipe.status}**, not approved: the traveler prints its status.]")
+    purpose = "production" if recipe.status == "approved" else "sample"
+    if purpose == "sample":
+        st.caption(f":orange[The recipe is **{recipe.status}**, not approved: this prints a **sample** marked "
+                   "'SAMPLE - NOT FOR PRODUCTION' on every page. A production traveler needs an approved revision.]")
+    if recipe.parent_text:
+        st.caption(f"Rev {recipe.revision} is {recipe.parent_text}: every page says so.")
     if problems:
         st.info("Fix the lot number to prepare the traveler.")
         st.stop()
@@ -111,7 +115,7 @@ with right:
             recipe, lot=lot, cells=int(st.session_state["trav_cells"]), materials=materials,
             materials_g_per_cell=dict(cell.materials_g) if cell is not None else None,
             scrap_allowance=float(st.session_state["trav_scrap_pct"]) / 100.0, issued=issued,
-            issue_note=note)
+            issue_note=note, purpose=purpose)
     except InputError as err:
         for p in err.problems:
             st.error(problem_text(p), icon=":material/error:")

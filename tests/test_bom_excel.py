@@ -90,7 +90,8 @@ def workbook_path(paper, tmp_path_factory):
 def test_workbook_layout(workbook_path, paper):
     recipe, materials, cell, rates, res = paper
     wb = load_workbook(workbook_path)
-    assert wb.sheetnames == ["Summary", "BOM", "Breakdown", "Materials", "Sensitivity", "Plant", "Assumptions"]
+    assert wb.sheetnames == ["Summary", "BOM", "Breakdown", "Materials", "Demand", "Sensitivity", "Plant",
+                             "Assumptions"]
     for ws in wb.worksheets:
         assert len(ws.tables) == 1, ws.title
         assert ws.freeze_panes in ("A2", "C2"), ws.title

@@ -74,9 +74,9 @@ def test_six_c_power():
 
 def test_pouch_capacity_53_mAh():
     # Fig. 6d: single layer 3.5 x 5.0 cm, 19.8 mg/cm2 LCO, 53 mAh at 0.2 C; A4: 153 mAh/g; +/-3 %
+    # (the hot-rolling step follows the design's loading: no second edit)
     r, m = load("cell.cathode.active_loading_mg_cm2=19.8",
-                f"cell.cathode.areal_capacity_mAh_cm2={19.8 * 0.153}",
-                "steps.cathode_hot_rolling.active_loading_mg_cm2=19.8")
+                f"cell.cathode.areal_capacity_mAh_cm2={19.8 * 0.153}")
     c = size_cell(r, m)
     assert c.layers == 1 and c.electrode_area_cm2 == pytest.approx(17.5)
     assert rel(c.capacity_Ah * 1000, 53.0) < 0.03

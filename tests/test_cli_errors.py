@@ -19,24 +19,21 @@ def run(*args: str) -> subprocess.CompletedProcess:
 def test_traveler_refuses_a_format_its_routing_cannot_make(tmp_path):
     # The routing punches 35 x 50 mm and sizes its fixture for that area: printing it for a
     # 300 x 100 mm cell would tell the floor to hold 900 kN with the lab cell's six M8 bolts.
+    # (even as a marked sample: `pouchline derive` makes the revision for that format)
     out = tmp_path / "t.pdf"
     res = run("traveler", str(DEFAULT_RECIPE), "--lot", "L-0001", "--cells", "10", "--format", "ev-300x100",
-              "--out", str(out))
+              "--sample", "--out", str(out))
     assert res.returncode == 2, res.stderr
     assert "punches cathodes 50 x 35 mm" in res.stderr and "300 x 100 mm" in res.stderr
     assert not out.exists()
 
 
-def test_plan_prints_the_sample_traveler_for_the_recipes_own_electrode(tmp_path):
-    out = tmp_path / "plan"
-    res = run("plan", str(DEFAULT_RECIPE), "--capacity-Ah", "10", "--format", "ev-300x100", "--out", str(out))
-    assert res.returncode == 0, res.stderr
-    note = (out / "traveler-note.txt").read_text()
-    assert "recipe's own 50 x 35 mm electrode" in note
-    from pypdf import PdfReader
-
-    text = "".join(p.extract_text() for p in PdfReader(out / "traveler.pdf").pages)
-    assert "recipe's own" in text
+def test_traveler_refuses_a_production_card_from_an_unapproved_revision(tmp_path):
+    # the shipped recipe is under review: only a marked sample may be printed from it
+    out = tmp_path / "t.pdf"
+    res = run("traveler", str(DEFAULT_RECIPE), "--lot", "L-0001", "--cells", "10", "--out", str(out))
+    assert res.returncode == 2 and "not approved" in res.stderr and "--sample" in res.stderr
+    assert not out.exists()
 
 
 def test_output_path_that_is_a_folder(tmp_path):

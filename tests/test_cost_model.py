@@ -26,6 +26,11 @@ from pouchline.cost.rates import DEFAULT_RATES_PATH
 ROOT = Path(__file__).resolve().parents[1]
 
 
+# The default plant is the line pouchline sizes; its web machines buy trim as material (area_factor). The
+# hand calculations of materials use lab machines (plates and batches, no web trim) so they hold as written.
+LAB = "lab"
+
+
 @pytest.fixture(scope="module")
 def rates():
     return CostRates()
@@ -51,7 +56,7 @@ def test_start_factors_loss_rate_form(small):
 
 def test_material_cost_by_hand(small, rates):
     recipe, materials = small
-    res = cost_cell(recipe, materials, small_cell(), rates=rates, step_yields=SMALL_YIELDS)
+    res = cost_cell(recipe, materials, small_cell(), rates=rates, step_yields=SMALL_YIELDS, machine_class=LAB)
     # Base prices (recipes/materials.yaml): In 350, Sn 31, Bi 30, Cu 13.5, LCO 21 USD/kg; pouch 3.5 USD/m2;
     # tab 0.15 USD/each. The alloy is priced from its feedstock (30.42/27.32/42.26 wt%), bought at alloy_prep.
     alloy = (0.3042 * 0.350 + 0.2732 * 0.031 + 0.4226 * 0.030) / 0.36      # 1 g alloy, F = 1/0.36
@@ -66,6 +71,10 @@ def test_material_cost_by_hand(small, rates):
     assert res.material_cost_per_kWh_usd == pytest.approx(res.material_cost_per_cell_usd / 0.010)
 
 
+PILOT = {"alloy_prep": "alloy_furnace_pilot", "melt_cast": "caster_pilot", "cathode_mixing": "cathode_mixer_pilot",
+         "sealing": "sealer_pilot"}
+
+
 def test_process_cost_by_hand(small, rates):
     recipe, materials = small
     ov = zero_process_overrides(rates)
@@ -75,16 +84,23 @@ def test_process_cost_by_hand(small, rates):
         "building_area_factor": 2.0, "building_usd_m2_yr": 100.0, "maintenance_frac_of_capex_yr": 0.05,
         "glovebox_gas_usd_per_station_yr": 7920.0,
     })
-    for kind in ("alloy_preparation", "melt_cast", "cathode_blending", "sealing"):
-        ov[f"stations.{kind}.capex_usd"] = 13_860.0
-    # 0.0792 MWh/yr of 10 Wh cells = 7,920 cells/yr over 7,920 scheduled h (24 h x 330 d): one per hour
+    for mid in PILOT.values():  # the pilot machines of recipes/equipment.yaml, at their own capacity
+        ov[f"equipment.{mid}.capex_usd"] = 13_860.0
+        ov[f"equipment.{mid}.power_kW"] = 0.0
+    # 0.0792 MWh/yr of 10 Wh cells = 7,920 cells/yr; the sized plant's calendar works 24 h on 330 days a year,
+    # taken as 16.1 h of planned maintenance a week: (168 - 16.1) x 365 / 7 = 7,920.5 h
     res = cost_cell(recipe, materials, small_cell(10.0), rates=rates, step_yields=SMALL_YIELDS,
-                    rate_overrides=ov, annual_volume_MWh=0.0792)
+                    rate_overrides=ov, annual_volume_MWh=0.0792, machine_class="pilot")
+    sched = (168 - 16.1) * 365 / 7
+    assert res.scheduled_h_per_year == pytest.approx(sched)
     assert res.annual_good_cells == pytest.approx(7920.0)
     assert [s.machines for s in res.stations] == [1, 1, 1, 1]
+    assert [s.machine_id for s in res.stations] == list(PILOT.values())
+    # every machine works at its catalogue rate, so capex, crew and footprint are the entry's (ratio 1)
+    assert [s.capacity_ratio for s in res.stations] == pytest.approx([1.0] * 4)
     lines = {p.item: p.usd_per_cell for p in res.process_lines}
-    # operators: 0.5 (furnace) + 1.0 (casting) + 0.5 (mixer) + 0.5 (sealer) = 2.5 per shift, all 7,920 h
-    assert lines["direct labour"] == pytest.approx(2.5 * 7920 * 10 / 7920)
+    # operators (equipment.yaml, pilot): 0.5 (furnace) + 1.0 (caster) + 0.5 (mixer) + 0.5 (sealer) = 2.5 per shift
+    assert lines["direct labour"] == pytest.approx(2.5 * sched * 10 / 7920)
     # 4 x 13,860 USD over 7 years = 7,920 USD/yr
     assert lines["equipment (incl. gloveboxes, dry room)"] == pytest.approx(1.0)
     # mixing and sealing are in the Ar glovebox (alloying is in a furnace under Ar flow):
@@ -93,13 +109,13 @@ def test_process_cost_by_hand(small, rates):
     # melting: (0.185 J/gK x 280 K + 47 J/g) at 300 degC for 1 g x F 1/0.36, (0.185 x 68 + 47) at 88 degC x 2.5
     melt_kWh = ((0.185 * 280 + 47) / 0.36 + (0.185 * 68 + 47) * 2.5) / 3.6e6
     assert lines["melting the alloy"] == pytest.approx(melt_kWh * 0.1)
-    assert lines["indirect staff and administration"] == pytest.approx(12.5)
-    # footprints 6 + 15 + 4 + 6 m2 x 2 x 100 USD/(m2 yr)
+    assert lines["indirect staff and administration"] == pytest.approx(0.5 * 2.5 * sched * 10 / 7920)
+    # footprints (equipment.yaml, pilot) 6 + 15 + 4 + 6 m2 x 2 x 100 USD/(m2 yr)
     assert lines["production floor"] == pytest.approx(31 * 2 * 100 / 7920)
     assert lines["maintenance and spares"] == pytest.approx(0.05 * 4 * 13_860 / 7920)
     assert lines["glovebox gases"] == pytest.approx(2.0)
     assert lines["stations (drives, heaters, chillers)"] == 0.0
-    assert res.breakdown_usd_per_cell["labour"] == pytest.approx(25.0)
+    assert res.breakdown_usd_per_cell["labour"] == pytest.approx(2.5 * sched * 10 / 7920)
 
 
 def test_totals_equal_the_sum_of_lines(small, rates):
@@ -131,8 +147,9 @@ def test_branch_convention_charges_less_scrap(small, rates):
 
 def test_fixture_is_optional_and_reported(small, rates):
     recipe, materials = small
-    without = cost_cell(recipe, materials, small_cell(), rates=rates, step_yields=SMALL_YIELDS)
-    with_ = cost_cell(recipe, materials, small_cell(), rates=rates, step_yields=SMALL_YIELDS, include_fixture=True)
+    without = cost_cell(recipe, materials, small_cell(), rates=rates, step_yields=SMALL_YIELDS, machine_class=LAB)
+    with_ = cost_cell(recipe, materials, small_cell(), rates=rates, step_yields=SMALL_YIELDS, machine_class=LAB,
+                      include_fixture=True)
     # 500 g of steel at 4 USD/kg; the four-step recipe has no clamping step, so it is costed at the first
     # step (F = 1/0.36): 2.0 / 0.36 USD per good cell
     assert with_.fixture_cost_per_cell_usd == pytest.approx(0.5 * 4.0 / 0.36)
@@ -205,9 +222,15 @@ def test_line_costs_its_stations(small, rates):
     sched = 16 * 5 * 365 / 7
     assert res.scheduled_h_per_year == pytest.approx(sched)
     assert res.annual_good_cells == pytest.approx(180 * 0.95 * sched)
-    # capex = capex per station kind x machines (+ a glovebox per machine in Ar)
+    # The caster has no equipment: entry, so it is costed as the catalogue's melt_cast machine nearest in capacity:
+    # 120 units/h x 0.01 m2 x 1.15 web trim = 1.38 m2/h, nearest (in log) to the pilot caster's 24 m2/h (the lab
+    # caster makes 0.06 m2/h). Capex scales with capacity^0.6 (equipment.yaml scaling): 2 x 200,000 x (1.38/24)^0.6
+    from pouchline.equipment import default_catalogue
+
     caster = next(s for s in res.stations if s.name == "caster")
-    assert caster.capex_usd == pytest.approx(2 * rates.stations["melt_cast"].capex_usd.base)
+    assert caster.machine_id == "caster_pilot" and caster.entry_chosen == "nearest in capacity"
+    assert caster.capex_usd == pytest.approx(2 * 200_000 * (1.38 / 24) ** 0.6)
+    assert default_catalogue().machines["caster_pilot"].capex_usd.base == 200_000
 
 
 def test_simulated_kpis_set_yields_and_volume(small, rates):
@@ -235,9 +258,9 @@ def test_indium_price_drives_the_alloy_not_the_library_alloy_price(rates):
     r_in, m_in = small_recipe(["materials.indium.price.base.value=500"])
     r_al, m_al = small_recipe(["materials.insnbi.price.base.value=300"])
     cell = small_cell()
-    a = cost_cell(base_r, base_m, cell, rates=rates, step_yields=SMALL_YIELDS)
-    b = cost_cell(r_in, m_in, cell, rates=rates, step_yields=SMALL_YIELDS)
-    c = cost_cell(r_al, m_al, cell, rates=rates, step_yields=SMALL_YIELDS)
+    a = cost_cell(base_r, base_m, cell, rates=rates, step_yields=SMALL_YIELDS, machine_class=LAB)
+    b = cost_cell(r_in, m_in, cell, rates=rates, step_yields=SMALL_YIELDS, machine_class=LAB)
+    c = cost_cell(r_al, m_al, cell, rates=rates, step_yields=SMALL_YIELDS, machine_class=LAB)
     # +150 USD/kg on 0.3042 g of In per g of alloy, bought at alloy_prep (F = 1/0.36)
     assert b.material_cost_per_cell_usd - a.material_cost_per_cell_usd == pytest.approx(0.150 * 0.3042 / 0.36)
     assert c.material_cost_per_cell_usd == pytest.approx(a.material_cost_per_cell_usd)

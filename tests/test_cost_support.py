@@ -51,12 +51,11 @@ SMALL_YIELDS = {"alloy_prep": 0.9, "melt_cast": 0.8, "cathode_mixing": 1.0, "sea
 
 
 def zero_process_overrides(rates) -> dict[str, float]:
-    """Rate overrides that make every process cost zero (divisors stay 1, throughputs huge)."""
+    """Rate overrides that make every plant-wide process cost zero (divisors stay 1). Machine capex and
+    power are the equipment catalogue's: override them as ``equipment.<id>.capex_usd`` / ``.power_kW``."""
     out: dict[str, float] = {}
     for name in rates.flat():
-        if name.endswith(".throughput"):
-            out[name] = 1e12
-        elif name in ("depreciation_life_yr", "availability_frac", "furnace_efficiency_frac", "building_area_factor"):
+        if name in ("depreciation_life_yr", "furnace_efficiency_frac", "building_area_factor"):
             out[name] = 1.0
         else:
             out[name] = 0.0

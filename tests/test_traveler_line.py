@@ -40,6 +40,6 @@ def test_traveler_line_and_fixed_allowance_are_exclusive(tmp_path):
     from conftest import DEFAULT_RECIPE
 
     res = subprocess.run([sys.executable, "-m", "pouchline", "traveler", str(DEFAULT_RECIPE), "--lot", "L-0003",
-                          "--cells", "10", "--line", str(RECIPES / "lines" / "pilot-line.yaml"),
+                          "--cells", "10", "--sample", "--line", str(RECIPES / "lines" / "pilot-line.yaml"),
                           "--scrap-allowance", "0.05", "--out", str(tmp_path / "t.pdf")], capture_output=True, text=True)
     assert res.returncode == 2 and "not both" in res.stderr

@@ -171,16 +171,22 @@ def test_rolling_schedule_is_expanded_pass_by_pass(recipe, materials):
     targets = [float(r.target) for r in passes]
     assert targets == [pytest.approx(h, abs=0.05) for h in step.schedule_um()]
     assert all(a > b for a, b in zip([step.start_thickness_um.target] + targets, targets))  # rolling only thins
+    # the last pass ends on the alloy thickness the design needs (8.528 um, see the checks below)
     assert passes[-1].target == "8.5" and passes[-1].ctq and all(r.record for r in passes)
 
 
 def test_in_process_checks_of_the_issue_are_on_the_card(recipe, materials):
     rows = {r.field: r for s in routing(recipe, materials) for r in s.rows if r.kind == "check"}
-    # anode thickness, film loading 7.1 mg/cm2, cathode thickness and mass, seal width, stack pressure
-    assert rows["anode_thickness"].target == "8.5" and rows["anode_thickness"].unit == "µm"
-    assert rows["film_loading"].target == "7.1" and rows["film_loading"].unit == "mg/cm²"
-    assert rows["cathode_thickness"].target == "84" and rows["cathode_mass"].unit == "g"
-    assert rows["seal_width"].target == "5" and rows["stack_pressure"].target == "30"
+    # The checks follow the design (one source per value) instead of typed copies: alloy 6.976 mg/cm2
+    # at 8.18 g/cm3 = 8.528 um (was "8.5"); film 41.5 um x 1.64 g/cm3 = 6.806 mg/cm2 (the paper's
+    # "~7.1"); cathode 29.0 mg/cm2 dense = 84.2 um (was "84"); sheet 29.0 mg/cm2 x 17.5 cm2 = 0.5075 g;
+    # clamp force 30 MPa x 17.5 cm2 = 52.5 kN on the load washer (was a 30 MPa reading)
+    assert rows["anode_thickness"].target == "8.528" and rows["anode_thickness"].unit == "µm"
+    assert rows["film_loading"].target == "6.806" and rows["film_loading"].unit == "mg/cm²"
+    assert rows["cathode_thickness"].target == "84.2" and rows["cathode_mass"].unit == "g"
+    assert rows["cathode_mass"].target == "0.5075" and rows["cathode_mass"].label.endswith("50 x 35 mm")
+    assert rows["seal_width"].target == "5" and rows["clamp_force"].target == "52.5"
+    assert rows["clamp_force"].unit == "kN" and "17.5 cm2" in rows["clamp_force"].method
     assert all(r.record for r in rows.values())
 
 

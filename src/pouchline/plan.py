@@ -1,9 +1,12 @@
-"""The planning package in one call: cell, line simulation, cost and sensitivity.
+"""The planning package in one call: cell, line simulation, cost, sensitivity and material demand.
 
 Pure orchestration over the library (no file I/O); :mod:`pouchline.export.plan_report` writes
 the results to a folder, the CLI's ``plan`` command and the app call :func:`make_plan`.
 Data flows one way: recipe -> cell -> line (with the cell's sheet area and material use per
-unit) -> cost (with the simulated yields and throughput).
+unit) -> cost (with the simulated yields and throughput). When the planned cell (format, layers) or
+the line's atmospheres differ from what the recipe's routing makes, the plan works on a draft
+revision derived for them (:func:`pouchline.recipe.derive.derive_revision`), so its traveler is
+for the planned cell.
 """
 
 from __future__ import annotations
@@ -33,6 +36,9 @@ class PlanResult:
     prices: str
     cost: Any  # pouchline.cost.CostResult
     sensitivity: pd.DataFrame
+    demand: Any | None = None  # pouchline.demand.DemandResult at the plan's volume
+    derived: Any | None = None  # pouchline.recipe.derive.DerivedRevision: the revision made for this plan
+    sizing: Any = None  # pouchline.plant.SizingResult when the line was sized for a target
 
     def summary(self) -> dict[str, Any]:
         """The headline figures, with their units in the keys."""
@@ -53,6 +59,11 @@ class PlanResult:
             "cost_per_kWh_usd": self.cost.cost_per_kWh_usd,
             "material_cost_per_kWh_usd": self.cost.material_cost_per_kWh_usd,
         }
+        if self.demand is not None:
+            d = self.demand.to_dict()
+            out["material_demand"] = {k: d[k] for k in (
+                "GWh_per_yr", "good_cells_per_yr", "threshold_frac", "supply_risks", "tightest_element",
+                "tightest_share_of_world_frac", "GWh_per_yr_at_world_output", "headline", "elements", "materials")}
         if self.experiment is not None:
             e = self.experiment.to_dict()
             out.update({
@@ -88,9 +99,12 @@ def make_plan(
     prices: str = "base",
     max_layers_chart: int = 40,
     progress: ProgressCallback | None = None,
+    target_GWh: float | None = None,
 ) -> PlanResult:
     """Size the cell, simulate the line (if given) and cost the cell.
 
+    ``target_GWh`` (instead of ``line``): size the plant for that many GWh/yr of good cells with
+    :func:`pouchline.plant.size_plant` and plan on the sized, simulated line.
     ``progress`` receives the fraction of the simulation done (0-1).
     """
     from pouchline.cell import energy_density_vs_layers, size_cell
@@ -98,10 +112,33 @@ def make_plan(
 
     cell = size_cell(recipe, materials, layers=layers, capacity_Ah=capacity_Ah, energy_Wh=energy_Wh, format=format,
                      footprint_mm=footprint_mm, formats=formats)
+    from pouchline.recipe.derive import derive_revision, needs_revision
+
+    experiment = None
+    sizing = None
+    if target_GWh is not None:
+        # size first: the sized line's atmosphere (a dry room) is part of the revision derived below
+        if line is not None:
+            raise ValueError("give a line or a target volume (target_GWh), not both")
+        from pouchline.line import Line
+        from pouchline.plant import size_plant
+
+        sizing = size_plant(recipe, materials, cell, target_GWh_per_yr=target_GWh, rates=rates, days=days,
+                            warmup_days=warmup_days, replications=replications, seed=seed, workers=workers,
+                            prices=prices)
+        line = Line.from_data(sizing.line_data, sizing.line_data["name"])
+        experiment = sizing.experiment
+    derived = None
+    if needs_revision(recipe, cell, line):
+        derived = derive_revision(recipe, materials, cell, line=line)
+        recipe = derived.recipe  # the same request on the derived revision is the same cell, with its fixture
+        cell = size_cell(recipe, materials, layers=layers, capacity_Ah=capacity_Ah, energy_Wh=energy_Wh,
+                         format=format, footprint_mm=footprint_mm, formats=formats)
     evl = energy_density_vs_layers(recipe, materials, layers=range(1, max_layers_chart + 1), format=format,
                                    footprint_mm=footprint_mm, formats=formats)
-    experiment = None
-    if line is not None:
+    if sizing is not None:
+        pass  # simulated while sizing
+    elif line is not None:
         from pouchline.line import run_experiment
 
         experiment = run_experiment(
@@ -114,5 +151,9 @@ def make_plan(
     kw = dict(rates=rates, prices=prices, line=line, line_kpis=experiment)
     cost = cost_cell(recipe, materials, cell, **kw)
     sens = sensitivity(recipe, materials, cell, base=cost, **kw)
+    from pouchline.demand import material_demand
+
+    demand = material_demand(cost, materials)  # at the plan's volume: the line's (simulated) or the default plant's
     return PlanResult(recipe=recipe, materials=materials, cell=cell, energy_vs_layers=evl, line=line,
-                      experiment=experiment, rates=rates, prices=prices, cost=cost, sensitivity=sens)
+                      experiment=experiment, rates=rates, prices=prices, cost=cost, sensitivity=sens, demand=demand,
+                      derived=derived, sizing=sizing)

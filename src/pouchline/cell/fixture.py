@@ -1,22 +1,26 @@
 """Holding the stack pressure: clamp force, steel end plates and bolts (first order).
 
-Mechanics (process-data.md B7):
+Mechanics:
 
-* Force F = p x A over the electrode area: 30 MPa on 35 x 50 mm is 52.5 kN; on 10 x 30 cm 900 kN.
+* Force F = p x A over the electrode area: 30 MPa on 35 x 50 mm is 52.5 kN; on 10 x 30 cm 900 kN
+  (Liu2025 Methods: the pouch is clamped at 30 MPa).
 * Each end plate is a rectangular plate, simply supported along the edges of the loaded
-  electrode (spans a >= b) under the uniform stack pressure q (Roark's Formulas for Stress and
-  Strain, 8th ed. 2012, Table 11.4 case 1a, nu = 0.3):
-  sigma_max = beta q b^2 / t^2 and y_max = alpha q b^4 / (E t^3), with beta and alpha
+  electrode (spans a >= b) under the uniform stack pressure q (Roark2012, Table 11.4 case 1a,
+  nu = 0.3): sigma_max = beta q b^2 / t^2 and y_max = alpha q b^4 / (E t^3), with beta and alpha
   interpolated linearly in a/b from Roark's table (in b/a beyond a/b = 5).
   The thickness is the larger of the one that keeps sigma_max at the allowable stress and the one
   that keeps y_max at the allowed deflection. The plate extends a flange beyond the sealed cell
   for the bolts; its mass is its full footprint x thickness x steel density.
-* Bolts: n = F / (proof load x utilisation), rounded up to an even number and at least 4
-  (bolts sit in pairs about the cell).
+* Bolts (ISO898-1): metric coarse bolts M8 to M30 of property class 8.8 or 10.9, proof load =
+  stress area x proof stress. The bolt is the smallest preferred size (ISO 262 first choice), class
+  8.8 before 10.9, whose count n = F / (proof load x utilisation), rounded up to an even number and
+  at least 4, stays at or below ``max_bolts`` (12 by default: bolts spread around the flange).
+  Each bolt is tightened to its share F / n with T = K F d (Shigley2015 Sec. 8-8, nut factor
+  K = 0.2 when the finish is not stated), in a cross pattern in stages (ASME2019 PCC-1 legacy
+  pattern: 20-30 %, 50-70 %, 100 % of the torque, then clockwise passes at 100 %).
 
-This ignores the pouch's seal area (not loaded), bolt heads and nuts beyond the bolt mass,
-and the extra bending from bolts placed outside the electrode span; the deflection limit
-makes the plate stiff enough that the latter is second order.
+This ignores the pouch's seal area (not loaded) and the extra bending from bolts placed outside the
+electrode span; the deflection limit makes the plate stiff enough that the latter is second order.
 """
 
 from __future__ import annotations
@@ -81,6 +85,143 @@ def bolt_count(force_kN_: float, proof_load_kN: float, utilisation_frac: float) 
     return n + (n % 2)
 
 
+# -- ISO 898-1 bolt table ---------------------------------------------------------------------------
+@dataclass(frozen=True)
+class BoltSize:
+    """A metric coarse-thread bolt size (ISO 261/262)."""
+
+    name: str
+    diameter_mm: float
+    pitch_mm: float
+    preferred: bool  # ISO 262 first-choice size
+
+    @property
+    def stress_area_mm2(self) -> float:
+        """Tensile stress area, ISO 898-1: pi/4 (d - 0.9382 P)^2 (M8: 36.6 mm2, M20: 245 mm2)."""
+        return math.pi / 4.0 * (self.diameter_mm - 0.9382 * self.pitch_mm) ** 2
+
+
+#: Metric coarse thread sizes M8-M30 (ISO 261 pitches; ISO 262 first-choice sizes marked preferred).
+BOLT_SIZES: dict[str, BoltSize] = {b.name: b for b in (
+    BoltSize("M8", 8, 1.25, True), BoltSize("M10", 10, 1.5, True), BoltSize("M12", 12, 1.75, True),
+    BoltSize("M14", 14, 2.0, False), BoltSize("M16", 16, 2.0, True), BoltSize("M18", 18, 2.5, False),
+    BoltSize("M20", 20, 2.5, True), BoltSize("M22", 22, 2.5, False), BoltSize("M24", 24, 3.0, True),
+    BoltSize("M27", 27, 3.0, False), BoltSize("M30", 30, 3.5, True),
+)}
+#: Property classes in the order they are tried at one size (8.8 is cheaper and more ductile).
+BOLT_CLASSES = ("8.8", "10.9")
+#: The nut factor K of T = K F d when the finish is not stated (Shigley2015 Sec. 8-8).
+NUT_FACTOR = 0.2
+#: Torque stages of the cross pattern, fractions of the final torque (ASME2019 PCC-1 legacy pattern:
+#: 20-30 %, 50-70 %, 100 %), followed by clockwise passes at 100 % until no nut turns.
+TIGHTENING_STAGES_FRAC = (0.3, 0.7, 1.0)
+#: Flange width a bolt needs, as a multiple of its diameter (estimate: a washer of ~1.85 d, ISO 7089,
+#: centred in the flange, may overlap the unloaded pouch seal slightly).
+FLANGE_PER_DIAMETER = 1.75
+#: Fewest bolt diameters between neighbouring bolts along the flange (estimate: wrench clearance).
+MIN_PITCH_PER_DIAMETER = 3.0
+
+
+def proof_stress_MPa(bolt_class: str, diameter_mm: float) -> float:
+    """Stress under proof load, ISO 898-1: 8.8 is 580 MPa up to M16 and 600 MPa above; 10.9 is 830 MPa."""
+    if bolt_class == "8.8":
+        return 580.0 if diameter_mm <= 16 else 600.0
+    if bolt_class == "10.9":
+        return 830.0
+    raise ValueError(f"bolt class {bolt_class!r} is not one of {BOLT_CLASSES}")
+
+
+def proof_load_kN(size: str, bolt_class: str) -> float:
+    """Proof load of one bolt, kN: M8 8.8 21.2, M20 10.9 203 (ISO 898-1 tables)."""
+    b = BOLT_SIZES[size]
+    return b.stress_area_mm2 * proof_stress_MPa(bolt_class, b.diameter_mm) / 1000.0
+
+
+def tightening_torque_Nm(preload_kN: float, diameter_mm: float, nut_factor: float = NUT_FACTOR) -> float:
+    """T = K F d (Shigley2015 Sec. 8-8): 75 kN on an M20 with K = 0.2 is 300 N m."""
+    return nut_factor * preload_kN * diameter_mm
+
+
+def min_flange_mm(diameter_mm: float) -> float:
+    """Flange width a bolt of this diameter needs (estimate: 1.75 d): 14 mm for M8, 35 mm for M20."""
+    return FLANGE_PER_DIAMETER * diameter_mm
+
+
+def cross_pattern(n: int) -> list[int]:
+    """Tightening order of ``n`` bolts numbered clockwise around the flange (n even).
+
+    Opposite bolts go together; each next pair is the one farthest from those already tightened
+    (ties: farthest from the last pair, then the lowest number). 8 bolts: 1-5-3-7-2-6-4-8 and
+    12: 1-7-4-10-2-8-5-11-3-9-6-12, the ASME PCC-1 legacy cross patterns.
+    """
+    if n < 2 or n % 2:
+        raise ValueError(f"a cross pattern needs an even number of bolts, got {n}")
+    half = n // 2
+
+    def dist(a: int, b: int) -> int:
+        d = abs(a - b) % half
+        return min(d, half - d)
+
+    order = [0]
+    while len(order) < half:
+        rest = [i for i in range(half) if i not in order]
+        order.append(max(rest, key=lambda i: (min(dist(i, j) for j in order), dist(i, order[-1]), -i)))
+    return [b for i in order for b in (i + 1, i + 1 + half)]
+
+
+@dataclass(frozen=True)
+class BoltChoice:
+    size: str
+    bolt_class: str
+    count: int
+    proof_load_kN: float
+    why: str
+
+
+def choose_bolts(force_kN_: float, utilisation_frac: float, *, max_bolts: int = 12, size: str | None = None,
+                 bolt_class: str | None = None) -> BoltChoice:
+    """The bolts of a fixture: the smallest preferred size, 8.8 before 10.9, with at most ``max_bolts``.
+
+    A ``size`` (and optionally ``bolt_class``) given in the design is used as it is. 52.5 kN at
+    55 % of proof: 6 x M8 8.8; 900 kN: 12 x M20 8.8 (M16 10.9 would need 14).
+    """
+    if size is not None:
+        classes = (bolt_class,) if bolt_class else BOLT_CLASSES
+        for cls in classes:
+            proof = proof_load_kN(size, cls)
+            n = bolt_count(force_kN_, proof, utilisation_frac)
+            if n <= max_bolts or cls == classes[-1]:
+                return BoltChoice(size, cls, n, proof, f"{size} class {cls} as the design gives")
+    sizes = [b.name for b in BOLT_SIZES.values() if b.preferred]
+    classes = (bolt_class,) if bolt_class else BOLT_CLASSES
+    for name in sizes:
+        for cls in classes:
+            proof = proof_load_kN(name, cls)
+            n = bolt_count(force_kN_, proof, utilisation_frac)
+            if n <= max_bolts:
+                return BoltChoice(name, cls, n, proof, f"the smallest preferred size (ISO 262) whose count stays "
+                                  f"<= {max_bolts} at {utilisation_frac:.0%} of proof")
+    name, cls = sizes[-1], classes[-1]
+    proof = proof_load_kN(name, cls)
+    n = bolt_count(force_kN_, proof, utilisation_frac)
+    return BoltChoice(name, cls, n, proof, f"even {name} class {cls} needs {n} bolts, more than the {max_bolts} "
+                      "a flange takes well: use a press frame or tie rods instead of bolts")
+
+
+def bolt_mass_g(diameter_mm: float, grip_mm: float, steel_density_g_cm3: float) -> float:
+    """Mass of one bolt with its nut and two washers (estimate from ISO 4017/4032/7089 proportions).
+
+    Hex head 1.5 d across flats x 0.625 d, nut 0.84 d high, two washers 2 d x 0.15 d, and a
+    shank through the grip plus the nut and half a diameter: M8 through 24 mm of grip is ~25 g.
+    """
+    d = diameter_mm
+    head = 0.866 * (1.5 * d) ** 2 * 0.625 * d
+    nut = 0.866 * (1.5 * d) ** 2 * 0.84 * d - math.pi / 4 * d * d * 0.84 * d
+    washers = 2 * math.pi / 4 * ((2 * d) ** 2 - (1.1 * d) ** 2) * 0.15 * d
+    shank = math.pi / 4 * d * d * (grip_mm + 0.84 * d + 0.5 * d)
+    return (head + nut + washers + shank) / 1000.0 * steel_density_g_cm3
+
+
 @dataclass(frozen=True)
 class FixtureResult:
     """End plates and bolts holding one fixture's stack at the stack pressure."""
@@ -112,10 +253,32 @@ class FixtureResult:
     volume_cm3: float
     volume_per_cell_cm3: float
     materials_g: dict[str, float]
+    bolt_size: str = ""
+    bolt_class: str = ""
+    bolt_diameter_mm: float = 0.0
+    bolt_proof_load_kN: float = 0.0
+    bolt_torque_Nm: float = 0.0
+    nut_factor: float = NUT_FACTOR
+    bolt_mass_each_g: float = 0.0
+    tightening_sequence: list[int] = field(default_factory=list)
+    tightening_stages_frac: list[float] = field(default_factory=list)
+    flange_mm: float = 0.0
+    flange_needed_mm: float = 0.0
+    bolt_spacing_mm: float = 0.0
     notes: list[str] = field(default_factory=list)
 
+    @property
+    def tightening_text(self) -> str:
+        """'1-7-4-10-... at 30 %, 70 %, 100 % of 300 N m, then clockwise at 100 % until no nut turns'."""
+        seq = "-".join(str(b) for b in self.tightening_sequence)
+        stages = ", ".join(f"{100 * f:g} %" for f in self.tightening_stages_frac)
+        return (f"cross pattern {seq} at {stages} of {self.bolt_torque_Nm:.3g} N·m, then clockwise at 100 % "
+                "until no nut turns")
+
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        d = asdict(self)
+        d["tightening"] = self.tightening_text
+        return d
 
 
 def design_fixture(fixture: FixtureDesign, *, pressure_MPa: float, electrode_length_mm: float,
@@ -136,22 +299,43 @@ def design_fixture(fixture: FixtureDesign, *, pressure_MPa: float, electrode_len
     flange = fixture.plate_flange_mm.target
     pl, pw = cell_length_mm + 2 * flange, cell_width_mm + 2 * flange
     plates_g = 2 * pl * pw * t / 1000.0 * steel_density_g_cm3
-    n = bolt_count(f, fixture.bolt_proof_load_kN.target, fixture.bolt_utilisation_frac.target)
-    bolts_g = n * fixture.bolt_mass_g.target
+    util = fixture.bolt_utilisation_frac.target
+    choice = choose_bolts(f, util, max_bolts=fixture.max_bolts, size=fixture.bolt_size, bolt_class=fixture.bolt_class)
+    n = choice.count
+    d = BOLT_SIZES[choice.size].diameter_mm
     k = fixture.cells_per_fixture
+    grip = 2 * t + k * cell_thickness_mm + 2 * 0.15 * d
+    each_g = fixture.bolt_mass_g.target if fixture.bolt_mass_g is not None else bolt_mass_g(d, grip,
+                                                                                            steel_density_g_cm3)
+    bolts_g = n * each_g
+    nut_factor = fixture.nut_factor.target if fixture.nut_factor is not None else NUT_FACTOR
+    torque = tightening_torque_Nm(f / n, d, nut_factor)
     total = plates_g + bolts_g
     height = 2 * t + k * cell_thickness_mm
     vol = pl * pw * height / 1000.0
+    need = min_flange_mm(d)
+    spacing = 2 * ((cell_length_mm + flange) + (cell_width_mm + flange)) / n
+    mass_src = (f"{each_g:.3g} g each ({fixture.bolt_mass_g.source})" if fixture.bolt_mass_g is not None else
+                f"{each_g:.3g} g each with nut and washers for a {grip:.0f} mm grip (estimate from ISO 4017/4032/7089 "
+                "proportions)")
     notes = [
         f"clamp force {f:.1f} kN = {pressure_MPa:g} MPa x {area:g} cm2 of electrode",
         f"end plates: Roark simply supported {a:g} x {b:g} mm plate (the electrode span), uniform {pressure_MPa:g} MPa, "
         f"beta {beta:.3f}, alpha {alpha:.4f}; t = max({t_s:.1f} mm for {s_all:g} MPa allowable, {t_y:.1f} mm for "
         f"{y_max:g} um deflection at E = {e_gpa:g} GPa) = {t:.1f} mm ({'stress' if t_s >= t_y else 'deflection'} "
         f"governs); plate {pl:g} x {pw:g} mm (cell + {flange:g} mm flange), steel {steel_density_g_cm3:g} g/cm3",
-        f"bolts: {f:.1f} kN / ({fixture.bolt_proof_load_kN.target:g} kN proof x {fixture.bolt_utilisation_frac.target:g})"
-        f" -> {n} bolts (even, >= 4) at {f / n:.1f} kN each ({f / n / fixture.bolt_proof_load_kN.target:.0%} of proof), "
-        f"{fixture.bolt_mass_g.target:g} g each",
+        f"bolts: {choice.size} class {choice.bolt_class} ({choice.proof_load_kN:.1f} kN proof, ISO 898-1), {choice.why}: "
+        f"{f:.1f} kN / ({choice.proof_load_kN:.1f} kN x {util:g}) -> {n} bolts (even, >= 4) at {f / n:.1f} kN each "
+        f"({f / n / choice.proof_load_kN:.0%} of proof); {mass_src}",
+        f"tightening: T = K F d = {nut_factor:g} x {f / n:.1f} kN x {d:g} mm = {torque:.3g} N m per bolt "
+        f"(Shigley2015 Sec. 8-8), cross pattern in stages (ASME2019 PCC-1)",
     ]
+    if flange < need - 1e-9:
+        notes.append(f"WARNING: the {flange:g} mm flange is narrower than the {need:g} mm that {choice.size} bolts need "
+                     f"({FLANGE_PER_DIAMETER:g} x d): widen cell.fixture.plate_flange_mm")
+    if spacing < MIN_PITCH_PER_DIAMETER * d:
+        notes.append(f"WARNING: {n} bolts around the flange are {spacing:.0f} mm apart, less than "
+                     f"{MIN_PITCH_PER_DIAMETER:g} x d = {MIN_PITCH_PER_DIAMETER * d:g} mm for a wrench")
     if k > 1:
         notes.append(f"{k} cells share one pair of plates; the fixture's mass and plate volume are divided among them")
     return FixtureResult(
@@ -159,11 +343,17 @@ def design_fixture(fixture: FixtureDesign, *, pressure_MPa: float, electrode_len
         thickness_for_stress_mm=t_s, thickness_for_deflection_mm=t_y, plate_thickness_mm=t,
         governs="stress" if t_s >= t_y else "deflection", stress_MPa=stress, deflection_um=defl_um,
         plate_length_mm=pl, plate_width_mm=pw, plates_mass_g=plates_g, bolts=n, bolt_load_kN=f / n,
-        bolt_utilisation_frac=f / n / fixture.bolt_proof_load_kN.target, bolts_mass_g=bolts_g, mass_g=total,
+        bolt_utilisation_frac=f / n / choice.proof_load_kN, bolts_mass_g=bolts_g, mass_g=total,
         cells_per_fixture=k, mass_per_cell_g=total / k, height_mm=height, volume_cm3=vol, volume_per_cell_cm3=vol / k,
-        materials_g={fixture.plate_material: total}, notes=notes,
+        materials_g={fixture.plate_material: total}, bolt_size=choice.size, bolt_class=choice.bolt_class,
+        bolt_diameter_mm=d, bolt_proof_load_kN=choice.proof_load_kN, bolt_torque_Nm=torque, nut_factor=nut_factor,
+        bolt_mass_each_g=each_g, tightening_sequence=cross_pattern(n),
+        tightening_stages_frac=list(TIGHTENING_STAGES_FRAC), flange_mm=flange, flange_needed_mm=need,
+        bolt_spacing_mm=spacing, notes=notes,
     )
 
 
-__all__ = ["FixtureResult", "ROARK_ALPHA", "ROARK_A_OVER_B", "ROARK_BETA", "bolt_count", "design_fixture",
-           "plate_thickness_mm", "roark_coefficients", "stack_force_kN"]
+__all__ = ["BOLT_CLASSES", "BOLT_SIZES", "BoltChoice", "BoltSize", "FixtureResult", "NUT_FACTOR", "ROARK_ALPHA",
+           "ROARK_A_OVER_B", "ROARK_BETA", "TIGHTENING_STAGES_FRAC", "bolt_count", "bolt_mass_g", "choose_bolts",
+           "cross_pattern", "design_fixture", "min_flange_mm", "plate_thickness_mm", "proof_load_kN",
+           "roark_coefficients", "stack_force_kN", "tightening_torque_Nm"]

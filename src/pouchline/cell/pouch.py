@@ -565,10 +565,6 @@ def _build(ctx: _Context, layers: int, el: float, ew: float, label: str, footpri
                         electrode_width_mm=ew, cell_length_mm=length, cell_width_mm=width, cell_thickness_mm=thick,
                         steel_density_g_cm3=ctx.steel_rho)
     notes.extend(fx.notes)
-    if fx.bolts > 16:
-        notes.append(f"{fx.bolts} bolts of {cell.fixture.bolt_proof_load_kN.target:g} kN proof is many: a fixture this "
-                     "size would use larger bolts (e.g. M20 class 10.9, 203 kN proof, process-data.md B7); set "
-                     "cell.fixture.bolt_proof_load_kN and bolt_mass_g (the plates dominate the fixture mass anyway)")
     fx_mass = mass + fx.mass_per_cell_g
     fx_vol = fx.volume_per_cell_cm3
     notes.append("cell in fixture: volume is the plates' footprint x (2 plates + cells) height; bolt heads and "
@@ -672,7 +668,8 @@ def size_cell(recipe, materials: MaterialLibrary, *, layers: int | None = None, 
     Give at most one of ``layers``, ``capacity_Ah`` (reference-rate discharge) or ``energy_Wh``,
     and at most one of ``format`` (a name in ``recipes/formats.yaml``, or in ``formats``) or
     ``footprint_mm`` (outer pouch length x width, length along the tabs). With nothing given,
-    the paper's single-layer 35 x 50 mm pouch cell. A target is met with the fewest layers that
+    the recipe's own product: its electrode and ``cell.packaging.layers`` (the paper's recipe: one
+    35 x 50 mm layer). A target is met with the fewest layers that
     reach it. Raises :class:`InputError` for impossible requests (more layers than the thickness
     limit allows, a footprint smaller than the margins).
     """
@@ -700,7 +697,7 @@ def size_cell(recipe, materials: MaterialLibrary, *, layers: int | None = None, 
         what = f"{target:g} Wh needs {n} layers of {per_layer_Wh:.4g} Wh"
         fnotes.append(f"layers: {what} ({el:g} x {ew:g} mm electrode)")
     else:
-        n = layers if layers is not None else 1
+        n = layers if layers is not None else recipe.cell.packaging.layers
         what = f"{n} layers"
     t = _cell_thickness_mm(ctx, n, el, ew)
     if t > limit + 1e-12:

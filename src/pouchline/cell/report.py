@@ -73,8 +73,9 @@ def render_text(res, source: str = "") -> str:
         out.append(f"{fc['charge_min']:g}-min charge: {fc['note']}")
     fx = res.fixture
     out += ["", f"Fixture: 2 steel plates {fx.plate_length_mm:.0f} x {fx.plate_width_mm:.0f} x {fx.plate_thickness_mm:.1f} mm "
-            f"({fx.governs} governs; {fx.stress_MPa:.0f} MPa, {fx.deflection_um:.1f} um), {fx.bolts} bolts at "
-            f"{fx.bolt_load_kN:.1f} kN; {fx.mass_g / 1000:.3g} kg for {fx.cells_per_fixture} cell(s)",
+            f"({fx.governs} governs; {fx.stress_MPa:.0f} MPa, {fx.deflection_um:.1f} um), {fx.bolts} x {fx.bolt_size} "
+            f"class {fx.bolt_class} bolts at {fx.bolt_load_kN:.1f} kN, {fx.tightening_text}; {fx.mass_g / 1000:.3g} kg "
+            f"for {fx.cells_per_fixture} cell(s)",
             "", "Assumptions"]
     out += [f"  - {a}" for a in res.assumptions]
     return "\n".join(out)

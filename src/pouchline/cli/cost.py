@@ -42,11 +42,15 @@ def _add_common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--rates", metavar="PATH", help="cost-rates YAML (default: recipes/cost-rates.yaml)")
     p.add_argument("--maturity", choices=("pilot", "mature"), default=None,
                    help="default step yields without a line (default: the rates file's, pilot)")
-    p.add_argument("--convention", choices=("serial", "branch"), default="serial",
-                   help="scrap convention: serial (every later step, as the line simulation) or branch "
-                        "(own branch + assembly); default serial")
+    p.add_argument("--convention", choices=("serial", "branch"), default="branch",
+                   help="scrap convention: branch (a material pays for the scrap of its own branch and of the "
+                        "assembly after the merge; default) or serial (every later step in route order)")
     p.add_argument("--annual-MWh", dest="annual_MWh", type=positive_float, default=None, metavar="X",
-                   help="annual volume of the default plant, MWh of good cells (default: the rates file's)")
+                   help="annual volume of the default plant, MWh of good cells (default: the rates file's); the "
+                        "plant is the line `pouchline size` designs for it")
+    p.add_argument("--class", dest="machine_class", choices=("lab", "pilot", "production", "auto"), default=None,
+                   help="machines of the default plant (default: the rates file's plant.machine_class, auto)")
+    p.add_argument("--equipment", metavar="PATH", help="equipment catalogue (default: recipes/equipment.yaml)")
     p.add_argument("--fixture", action="store_true",
                    help="include the 30 MPa pressure fixture (end plates, bolts) in the cell's cost and BOM")
 
@@ -85,6 +89,11 @@ def _compute(args: argparse.Namespace) -> dict[str, Any]:
     recipe, materials = load_recipe_from_args(args)
     cell = size_cell(recipe, materials, **cell_size_kwargs(args))
     rates = load_rates(args.rates or DEFAULT_RATES_PATH)
+    catalogue = None
+    if args.equipment:
+        from pouchline.equipment import load_catalogue
+
+        catalogue = load_catalogue(args.equipment)
     line = kpis = None
     if args.line:
         from pouchline.line import load_line
@@ -99,7 +108,8 @@ def _compute(args: argparse.Namespace) -> dict[str, Any]:
                                  cell_energy_Wh=cell.energy_Wh, materials_per_unit_g=cell.materials_by_step_g)
             kpis = exp.to_dict()
     kw = dict(rates=rates, prices=args.prices, line=line, line_kpis=kpis, include_fixture=args.fixture,
-              convention=args.convention, annual_volume_MWh=args.annual_MWh, maturity=args.maturity)
+              convention=args.convention, annual_volume_MWh=args.annual_MWh, maturity=args.maturity,
+              catalogue=catalogue, machine_class=args.machine_class)
     try:
         result = cost_cell(recipe, materials, cell, **kw)
         sens = sensitivity(recipe, materials, cell, base=result, **kw)
@@ -136,11 +146,21 @@ def render_text(res: Any, sens: Any, source: str, top: int = 10) -> str:
         if cat == "materials":
             continue
         out.append(f"  {cat:17s}  {_usd(usd):>12s} USD   {_usd(res.per_kWh(usd)):>12s} USD/kWh")
+    out.append(f"  process total      {_usd(res.process_cost_per_cell_usd):>12s} USD   "
+               f"{_usd(res.process_cost_per_kWh_usd):>12s} USD/kWh")
+    out.append(f"price (BatPaC layers: R&D, profit on the investment, warranty) {_usd(res.price_per_cell_usd)} USD per cell, "
+               f"{_usd(res.price_per_kWh_usd)} USD/kWh")
+    out.append(f"plant: equipment capex {_usd(res.equipment_capex_usd / 1e6)} MUSD, {res.operators_per_shift:,.1f} operators "
+               f"per shift, floor {res.floor_m2:,.0f} m2 (dry room {res.dry_room_m2:,.0f} m2), electricity "
+               f"{res.electricity_MWh_per_yr:,.0f} MWh/yr")
     out.append(f"jellyroll materials (cathode + SE film + alloy, no scrap): {_usd(res.jellyroll_material_cost_per_kWh_usd)} "
                "USD/kWh (process-data.md B5: about 345 at base prices)")
     fx = "included" if res.include_fixture else "not included; --fixture adds it"
     out.append(f"pressure fixture: {_usd(res.fixture_cost_per_cell_usd)} USD per cell "
                f"({_usd(res.per_kWh(res.fixture_cost_per_cell_usd))} USD/kWh), {fx}")
+    if res.fixtures_in_circulation:
+        out.append(f"  the plant's fixtures in circulation: {res.fixtures_in_circulation:,} "
+                   f"({_usd(res.investment_usd.get('fixtures_usd', 0.0) / 1e6)} MUSD of capex)")
     out += ["", "materials per good cell:"]
     tot = res.material_cost_per_cell_usd or 1.0
     for mid, usd in list(res.materials_usd_per_cell.items())[:12]:

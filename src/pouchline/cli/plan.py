@@ -26,6 +26,10 @@ def run(args: argparse.Namespace) -> int:
     for folder in created:
         print(f"created folder {folder}", file=sys.stderr)
     line = None
+    if args.line and args.target_GWh:
+        from pouchline.errors import InputError
+
+        raise InputError.single("--target-GWh", "", "give --line LINE or --target-GWh X (a line sized for it), not both")
     if args.line:
         from pouchline.line import load_line
 
@@ -54,7 +58,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         plan = make_plan(recipe, materials, line=line, **cell_size_kwargs(args), days=args.days,
                          warmup_days=args.warmup_days, replications=args.replications, seed=args.seed,
-                         prices=args.prices, progress=progress)
+                         prices=args.prices, progress=progress, target_GWh=args.target_GWh)
     finally:
         if bar is not None:
             bar.n = 100
@@ -83,6 +87,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                     "sensitivity.csv, bom.xlsx, traveler.pdf and charts/*.png into --out.")
     add_recipe_argument(p)
     p.add_argument("--line", metavar="LINE", help="line YAML (e.g. recipes/lines/gwh-line.yaml); without it no simulation")
+    p.add_argument("--target-GWh", dest="target_GWh", type=positive_float, default=None, metavar="X",
+                   help="instead of --line: size a line for X GWh/yr of good cells (pouchline size) and plan on it")
     add_cell_size_options(p)
     p.add_argument("--days", type=positive_float, default=60.0, help="simulated days per replication (default 60)")
     p.add_argument("--warmup-days", dest="warmup_days", type=float, default=5.0, help="warm-up days (default 5)")

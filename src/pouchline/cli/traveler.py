@@ -13,7 +13,8 @@ from pouchline.errors import InputError
 _LOT_HELP = "capital letters, digits and dashes, 3-32 characters, pattern ^[A-Z0-9][A-Z0-9-]{2,31}$"
 
 
-def _date(text: str) -> dt.date:
+def iso_date(text: str) -> dt.date:
+    """An argparse type: a YYYY-MM-DD date."""
     try:
         return dt.date.fromisoformat(text)
     except ValueError:
@@ -27,17 +28,18 @@ def _fraction(text: str) -> float:
         raise argparse.ArgumentTypeError(f"{text!r} is not a number (a fraction such as 0.05)") from None
 
 
-def check_out_path(out: str) -> Path:
-    """The output file: a .pdf in a folder that exists. Only ``--out`` names it."""
+def check_out_path(out: str, *, suffixes: tuple[str, ...] | None = (".pdf",), what: str = "the traveler is a PDF",
+                   example: str = "traveler.pdf", option: str = "--out") -> Path:
+    """The output file: one of ``suffixes`` (None: any) in a folder that exists. Only ``option`` names it."""
     p = Path(out)
-    if p.suffix.lower() != ".pdf":
-        raise InputError.single("--out", "", f"{out!r} must be a .pdf file name (the traveler is a PDF)", value=out)
+    if suffixes is not None and p.suffix.lower() not in suffixes:
+        raise InputError.single(option, "", f"{out!r} must be a {suffixes[0]} file name ({what})", value=out)
     if p.is_dir():
-        raise InputError.single("--out", "", f"{out!r} is a folder; give a file name such as {out.rstrip('/')}/traveler.pdf",
-                                value=out)
+        raise InputError.single(option, "", f"{out!r} is a folder; give a file name such as "
+                                f"{out.rstrip('/')}/{example}", value=out)
     folder = p.parent if str(p.parent) else Path(".")
     if not folder.is_dir():
-        raise InputError.single("--out", "", f"cannot write {out!r}: the folder {str(folder)!r} does not exist "
+        raise InputError.single(option, "", f"cannot write {out!r}: the folder {str(folder)!r} does not exist "
                                 "(create it first; pouchline does not create folders)", value=out)
     return p
 
@@ -69,7 +71,9 @@ def _cell_quantities(recipe, materials, args: argparse.Namespace):
 
 def run(args: argparse.Namespace) -> int:
     from pouchline.export.traveler import write_traveler
-    from pouchline.export.traveler_model import build_traveler, check_cells, check_lot, check_scrap_allowance
+    from pouchline.export.traveler_model import (
+        build_traveler, check_cells, check_lot, check_purpose, check_scrap_allowance,
+    )
     from pouchline.export.traveler_template import load_template
 
     # cheap checks first, so a typo in the lot number costs no sizing
@@ -85,6 +89,7 @@ def run(args: argparse.Namespace) -> int:
                                   else template.defaults.scrap_allowance_frac)
 
     recipe, materials = load_recipe_from_args(args)
+    purpose = check_purpose(recipe, "sample" if args.sample else "production")
     by_step, cell_format, note = _cell_quantities(recipe, materials, args)
     if args.line:
         if args.scrap_allowance is not None:
@@ -99,13 +104,14 @@ def run(args: argparse.Namespace) -> int:
     traveler = build_traveler(
         recipe, lot=lot, cells=cells, materials=materials, materials_by_step_g=by_step,
         scrap_allowance=scrap, genealogy_lots=genealogy, issued=args.date, issue_note=note,
-        cell_format=cell_format,
+        cell_format=cell_format, purpose=purpose,
     )
     result = write_traveler(out, traveler, template)
     if note:
         print(f"note: {note}", file=sys.stderr)
-    print(f"wrote {out}: lot {lot}, {traveler.cells_text}, {result.pages} pages, recipe {recipe.id} rev {recipe.revision} "
-          f"({recipe.hash}), template {template.name}")
+    kind = "SAMPLE traveler" if traveler.is_sample else "production traveler"
+    print(f"wrote {out}: {kind}, lot {lot}, {traveler.cells_text}, {result.pages} pages, recipe {recipe.id} rev "
+          f"{recipe.revision} ({recipe.status}, {recipe.hash}), template {template.name}")
     return 0
 
 
@@ -116,7 +122,8 @@ def register(sub: argparse._SubParsersAction) -> None:
             "Print the batch traveler of one lot from the recipe: header with lot, recipe revision and content "
             "hash, QR code and Code128 on every page; material issue list for the lot size; the routing with "
             "every parameter's target, tolerance and unit, CTQ marks, rolling passes, in-process checks and "
-            "sign-off boxes; safety notes; genealogy. The PDF is written atomically to --out only."
+            "sign-off boxes; safety notes; genealogy. The PDF is written atomically to --out only. A production "
+            "traveler needs an approved recipe revision; --sample prints a marked sample from any revision."
         ),
     )
     add_recipe_argument(p)
@@ -135,9 +142,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     for role, what in (("alloy", "InSnBi alloy"), ("film", "Li6PS5Cl electrolyte film"), ("cathode", "cathode sheet")):
         p.add_argument(f"--{role}-lot", default=None, metavar="LOT",
                        help=f"parent lot of the {what} (same pattern as --lot); blank box to fill by hand if omitted")
-    p.add_argument("--date", type=_date, default=None, metavar="YYYY-MM-DD", help="date issued (default: today)")
+    p.add_argument("--date", type=iso_date, default=None, metavar="YYYY-MM-DD", help="date issued (default: today)")
     p.add_argument("--format", default=None, metavar="NAME",
                    help="cell format for the material quantities (a name in recipes/formats.yaml; default: the "
                         "recipe's own single-layer pouch)")
-    p.add_argument("--layers", type=positive_int, default=None, metavar="N", help="layers per cell (default: 1)")
+    p.add_argument("--layers", type=positive_int, default=None, metavar="N",
+                   help="layers per cell (default: the recipe's cell.packaging.layers)")
+    p.add_argument("--sample", action="store_true",
+                   help="print a sample marked 'SAMPLE - NOT FOR PRODUCTION' on every page; without it the "
+                        "recipe must be approved (a production traveler)")
     p.set_defaults(func=run)

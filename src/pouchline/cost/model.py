@@ -9,15 +9,17 @@ thousands of times.
 
     units started at k per good cell  F_k = 1 / prod_{j >= k} (1 - s_j)
 
-over the steps after ``k`` in route order (``convention="serial"``, the serial line that
-:mod:`pouchline.line.simulation` models). ``convention="branch"`` counts only the steps of ``k``'s
-own branch (anode, electrolyte film, cathode) and the assembly steps after the branches merge;
-the serial form is the conservative one (it charges a scrapped film to the anode made for it).
+over ``k``'s own branch (anode, electrolyte film, cathode) and the assembly steps after the branches
+merge at stacking (``convention="branch"``, the default: the plant is not serial).
+``convention="serial"`` counts every later step in route order (it charges a scrapped film to the
+anode made for it).
 
-**Process cost.** Without a line, the plant has one station kind per recipe step and as many
-machines as the annual volume needs (``CostRates.plant``); with a line, its stations, machines and
-throughput (simulated or from the bottleneck). Annual costs divided by annual good cells give the
-cost per good cell, so scrap also raises the process cost.
+**Process cost.** Without a line, the plant is the line :mod:`pouchline.plant` sizes for the annual
+volume (``CostRates.plant``); with a line, its stations, machines and throughput (simulated or from
+the bottleneck). Every station's machines are entries of the equipment catalogue; capex, floor and
+crew scale with the machine's capacity (BatPaC's manner). Annual costs divided by annual good
+cells give the cost per good cell, so scrap also raises the process cost. Pressure fixtures in
+circulation (cells in clamping and formation) are capex; a price adds BatPaC's layers.
 """
 
 from __future__ import annotations
@@ -28,18 +30,24 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Iterable, Mapping, Protocol, Sequence
 
 from pouchline.cost.rates import CostRates
+from pouchline.equipment import Catalogue, Machine, default_catalogue
 from pouchline.materials import Material, MaterialLibrary, Role
+from pouchline.plant.design import (
+    atmosphere_kind,
+    basis_per_unit,
+    capacity_ratio,
+    formation_hours,
+    machine_figures,
+    start_factors,
+    step_branch,
+    step_passes,
+)
+from pouchline.plant.design import step_yields as catalogue_step_yields
 from pouchline.recipe.conversions import atomic_to_weight_fractions
 
 CATEGORIES: tuple[str, ...] = ("materials", "labour", "energy", "depreciation", "building", "overhead")
 COMPONENTS: tuple[str, ...] = ("cathode", "electrolyte_film", "anode", "pouch", "tabs", "fixture", "other")
 HOURS_PER_YEAR = 8760.0
-
-_ANODE_KINDS = {"alloy_preparation", "melt_cast", "quench", "rolling_schedule", "prelithiation"}
-_FILM_KINDS = {"film_fibrillation", "film_rolling"}
-_CATHODE_KINDS = {"cathode_blending", "hot_rolling"}
-_PUNCH_PARTS = {"anode": "anode", "electrolyte_film": "electrolyte_film", "se_film": "electrolyte_film",
-                "film": "electrolyte_film", "cathode": "cathode"}
 
 
 class CellLike(Protocol):
@@ -108,7 +116,7 @@ class StationCost:
 
     name: str
     step_id: str
-    kind: str  # key of CostRates.stations
+    kind: str  # the recipe step kind
     machines: int
     basis: str
     units_per_cell: float  # basis units per unit started (kg, m2, layers, ...)
@@ -121,6 +129,11 @@ class StationCost:
     atmosphere: str  # air, glovebox or dry_room
     floor_m2: float
     source: str  # "default plant" or "line"
+    machine_id: str = ""  # equipment catalogue entry
+    machine_class: str = ""
+    capacity_ratio: float = 1.0  # machine capacity / the entry's reference capacity
+    visits: int = 1  # ceil(passes / stands)
+    entry_chosen: str = ""  # "named in the line" or "nearest in capacity"
 
 
 @dataclass(frozen=True)
@@ -178,6 +191,18 @@ class CostResult:
     assumptions: tuple[Assumption, ...]
     fixture_cost_per_cell_usd: float = 0.0  # the pressure fixture per cell, whether included or not
     line_kpis: dict[str, Any] | None = None
+    price_per_cell_usd: float = math.nan  # cost with BatPaC's R&D, profit and warranty
+    price_per_kWh_usd: float = math.nan
+    price_layers_usd_per_cell: dict[str, float] = field(default_factory=dict)
+    investment_usd: dict[str, float] = field(default_factory=dict)
+    fixtures_in_circulation: int = 0
+    fixture_cells_in_circulation: float = 0.0
+    electricity_MWh_per_yr: float = 0.0
+    labour_h_per_yr: float = 0.0
+    operators_per_shift: float = 0.0
+    floor_m2: float = 0.0  # building floor (machine footprints x building_area_factor)
+    dry_room_m2: float = 0.0  # of which dry room
+    plant_line: Any = None  # the line costed (the sized line of the default plant)
 
     @property
     def energy_kWh(self) -> float:
@@ -186,6 +211,14 @@ class CostResult:
     @property
     def process_cost_per_cell_usd(self) -> float:
         return self.cost_per_cell_usd - self.material_cost_per_cell_usd
+
+    @property
+    def process_cost_per_kWh_usd(self) -> float:
+        return self.process_cost_per_cell_usd / self.energy_kWh if self.energy_kWh > 0 else math.nan
+
+    @property
+    def equipment_capex_usd(self) -> float:
+        return sum(s.capex_usd for s in self.stations)
 
     @property
     def annual_MWh(self) -> float:
@@ -208,6 +241,10 @@ class CostResult:
             "material_cost_per_cell_usd": self.material_cost_per_cell_usd,
             "material_cost_per_kWh_usd": self.material_cost_per_kWh_usd,
             "process_cost_per_cell_usd": self.process_cost_per_cell_usd,
+            "process_cost_per_kWh_usd": self.process_cost_per_kWh_usd,
+            "price_per_cell_usd": self.price_per_cell_usd,
+            "price_per_kWh_usd": self.price_per_kWh_usd,
+            "price_layers_usd_per_cell": dict(self.price_layers_usd_per_cell),
             "jellyroll_material_cost_per_kWh_usd": self.jellyroll_material_cost_per_kWh_usd,
             "include_fixture": self.include_fixture,
             "fixture_cost_per_cell_usd": self.fixture_cost_per_cell_usd,
@@ -231,6 +268,15 @@ class CostResult:
                 "scheduled_h_per_year": self.scheduled_h_per_year,
                 "good_cells_per_h": self.good_cells_per_h,
                 "capex_usd": self.capex_usd,
+                "equipment_capex_usd": self.equipment_capex_usd,
+                "investment_usd": dict(self.investment_usd),
+                "fixtures_in_circulation": self.fixtures_in_circulation,
+                "fixture_cells_in_circulation": self.fixture_cells_in_circulation,
+                "electricity_MWh_per_yr": self.electricity_MWh_per_yr,
+                "labour_h_per_yr": self.labour_h_per_yr,
+                "operators_per_shift": self.operators_per_shift,
+                "floor_m2": self.floor_m2,
+                "dry_room_m2": self.dry_room_m2,
                 "stations": [asdict(s) for s in self.stations],
             },
             "assumptions": [asdict(a) for a in self.assumptions],
@@ -240,20 +286,6 @@ class CostResult:
 # ------------------------------------------------------------------------------------------------
 # steps: branches, yields, start factors
 # ------------------------------------------------------------------------------------------------
-def step_branch(step: Any) -> str | None:
-    """``'anode'``, ``'electrolyte_film'``, ``'cathode'`` or ``None`` (assembly, after the merge)."""
-    kind = getattr(step, "kind", "")
-    if kind in _ANODE_KINDS:
-        return "anode"
-    if kind in _FILM_KINDS:
-        return "electrolyte_film"
-    if kind in _CATHODE_KINDS:
-        return "cathode"
-    if kind == "punching":
-        return _PUNCH_PARTS.get(str(getattr(step, "part", "")).lower())
-    return None
-
-
 def _mapping(obj: Any) -> dict[str, Any] | None:
     if obj is None:
         return None
@@ -273,14 +305,17 @@ def resolve_step_yields(
     line: Any = None,
     line_kpis: Mapping[str, Any] | None = None,
     maturity: str | None = None,
+    catalogue: Catalogue | None = None,
 ) -> tuple[dict[str, float], dict[str, str]]:
     """Yield (1 - loss rate) of every recipe step and where it comes from.
 
     Precedence: ``step_yields`` given by the caller, the simulation's measured ``yield_per_step``,
-    the line's station scrap rates (stations of one step multiply), then ``default_step_yield``
-    of the rates (pilot or mature), then 100 %.
+    the line's station scrap rates (stations of one step multiply), then the rates file's
+    ``default_step_yield`` for the step id, the equipment catalogue's yield of the step kind
+    (pilot or mature), then 100 %.
     """
     maturity = maturity or rates.plant.yield_maturity
+    defaults, dsrc = catalogue_step_yields(recipe, catalogue or default_catalogue(), maturity, rates)
     kpis = _mapping(line_kpis)
     measured = dict((kpis or {}).get("yield_per_step") or {})
     from_line: dict[str, float] = {}
@@ -296,33 +331,11 @@ def resolve_step_yields(
             out[s.id], src[s.id] = float(measured[s.id]), "derived: measured in the line simulation"
         elif s.id in from_line:
             out[s.id], src[s.id] = from_line[s.id], f"line {getattr(line, 'name', '')}: station scrap_rate"
-        elif s.id in rates.default_step_yield:
-            d = rates.default_step_yield[s.id]
-            out[s.id], src[s.id] = float(getattr(d, maturity)), f"{d.source} ({maturity})"
         else:
-            out[s.id], src[s.id] = 1.0, "assumed: no default yield for this step; 100 %"
+            out[s.id], src[s.id] = defaults[s.id], dsrc[s.id]
         if not 0.0 < out[s.id] <= 1.0:
             raise ValueError(f"step {s.id}: yield {out[s.id]!r} is not in (0, 1]")
     return out, src
-
-
-def start_factors(recipe: Any, yields: Mapping[str, float], convention: str = "serial") -> dict[str, float]:
-    """Units started at each step per good cell, F_k = 1 / prod over downstream steps of yield."""
-    if convention not in ("serial", "branch"):
-        raise ValueError(f"scrap convention {convention!r} is not 'serial' or 'branch'")
-    steps = list(recipe.steps)
-    branches = [step_branch(s) for s in steps]
-    out: dict[str, float] = {}
-    for k, s in enumerate(steps):
-        prod = 1.0
-        for j in range(k, len(steps)):
-            if convention == "branch" and not (branches[j] is None or branches[j] == branches[k]):
-                continue
-            if convention == "branch" and branches[k] is None and branches[j] is not None:
-                continue
-            prod *= yields.get(steps[j].id, 1.0)
-        out[s.id] = 1.0 / prod
-    return out
 
 
 def trim_multipliers(recipe: Any, trim: Mapping[str, float]) -> dict[str, float]:
@@ -475,7 +488,7 @@ def material_lines(
     steps = {s.id: s for s in recipe.steps}
     first_step = recipe.steps[0]
     by_step: dict[str, dict[str, float]] = {k: dict(v) for k, v in (cell.materials_by_step_g or {}).items()}
-    fixture_g = dict(getattr(cell, "fixture_materials_g", None) or {})
+    fixture_g = fixture_per_cell_g(cell)  # the fixture's material over the cells it holds
     fixture_ids = set(fixture_g)
     made = {s.product: s for s in recipe.steps if s.kind == "alloy_preparation" and getattr(s, "product", None)}
     notes: list[Assumption] = []
@@ -620,49 +633,6 @@ def electrode_area_cm2(cell: Any, recipe: Any) -> float:
     return float(recipe.cell.packaging.electrode_area_cm2)
 
 
-def _passes(step: Any) -> int:
-    if step.kind == "rolling_schedule":
-        try:
-            return max(1, len(step.schedule_um()))
-        except Exception:  # noqa: BLE001 - a schedule that cannot be computed counts as one pass
-            return 1
-    return max(1, int(getattr(step, "passes", 1) or 1))
-
-
-def formation_hours(step: Any) -> float:
-    """Channel-hours one cell holds in formation: charge and discharge per cycle at the C-rate."""
-    c = getattr(step, "c_rate", None)
-    cycles = getattr(step, "cycles", 1) or 1
-    rate = getattr(c, "target", c) if c is not None else None
-    if not rate or rate <= 0:
-        return 20.0
-    return 2.0 * cycles / float(rate)
-
-
-def units_per_cell(step: Any, basis: str, *, area_m2_per_cell: float, layers: int,
-                   kg_at_step: float) -> float:
-    """How much of a station's throughput basis one unit (one cell's worth) takes."""
-    if basis == "kg":
-        return kg_at_step
-    if basis == "m2":
-        return area_m2_per_cell
-    if basis == "m2_pass":
-        return area_m2_per_cell * _passes(step)
-    if basis == "layers":
-        return float(layers)
-    if basis == "channels":
-        return formation_hours(step)
-    return 1.0
-
-
-def _atmosphere_kind(recipe: Any, step: Any) -> str:
-    try:
-        kind = recipe.atmosphere(step.atmosphere).kind
-    except KeyError:
-        return "air"
-    return {"argon_glovebox": "glovebox", "dry_room": "dry_room"}.get(kind, "air")
-
-
 @dataclass
 class _Plant:
     mode: str
@@ -671,66 +641,43 @@ class _Plant:
     scheduled_h: float
     line_name: str | None
     notes: list[Assumption] = field(default_factory=list)
+    fixture_cells_in_circulation: float = 0.0
+    fixture_cells_how: str = ""
+    line: Any = None
 
 
-def _station_cost(*, name: str, step: Any, kind: str, machines: int, rates: CostRates, rv: Mapping[str, float],
-                  upc: float, demand_h: float, cap_machine_h: float, atmosphere: str, footprint: float | None,
-                  source: str, utilization: float | None = None, basis: str | None = None) -> StationCost:
-    sk = rates.stations[kind]
-    capex = machines * rv[f"stations.{kind}.capex_usd"]
-    if atmosphere == "glovebox":
-        capex += machines * rv["glovebox_capex_usd_per_station"]
-    elif atmosphere == "dry_room":
-        capex += machines * rv["dry_room_capex_usd_per_station"]
-    util = utilization if utilization is not None else (
-        demand_h / (machines * cap_machine_h) if machines and cap_machine_h > 0 else 0.0)
-    return StationCost(
-        name=name, step_id=step.id, kind=kind, machines=machines, basis=basis or sk.basis, units_per_cell=upc,
-        capacity_per_machine_h=cap_machine_h, demand_per_h=demand_h, utilization=util, capex_usd=capex,
-        operators_per_shift=machines * sk.operator_factor * rv["operators_per_station_shift"],
-        power_kW=machines * rv[f"stations.{kind}.power_kW"], atmosphere=atmosphere,
-        floor_m2=machines * (footprint if footprint is not None else sk.footprint_m2), source=source)
-
-
-def _kg_at_step(cell: CellLike, step_id: str) -> float:
-    return sum(g for g in (cell.materials_by_step_g or {}).get(step_id, {}).values() if g and g > 0) / 1000.0
-
-
-def default_plant(recipe: Any, cell: CellLike, rates: CostRates, rv: Mapping[str, float],
-                  factors: Mapping[str, float], *, annual_volume_MWh: float | None = None) -> _Plant:
-    """One station kind per step, machines = ceil(demand / (throughput x availability)), at least 1."""
-    plant = rates.plant
-    volume = annual_volume_MWh if annual_volume_MWh is not None else plant.annual_volume_MWh
-    sched = plant.scheduled_h_per_year
-    if cell.energy_Wh <= 0:
-        raise ValueError(f"the cell's energy is {cell.energy_Wh!r} Wh; it must be > 0 to cost the plant")
-    annual = volume * 1e6 / cell.energy_Wh
-    good_h = annual / sched
-    area_m2 = electrode_area_cm2(cell, recipe) * cell.layers / 1e4
-    avail = rv["availability_frac"]
-    stations = []
-    for s in recipe.steps:
-        kind = rates.station_kind(s.kind)
-        sk = rates.stations[kind]
-        upc = units_per_cell(s, sk.basis, area_m2_per_cell=area_m2, layers=cell.layers,
-                             kg_at_step=_kg_at_step(cell, s.id))
-        demand = good_h * factors.get(s.id, 1.0) * upc
-        cap = rv[f"stations.{kind}.throughput"] * avail
-        machines = max(1, math.ceil(demand / cap - 1e-9)) if cap > 0 else 1
-        stations.append(_station_cost(
-            name=s.id, step=s, kind=kind, machines=machines, rates=rates, rv=rv, upc=upc, demand_h=demand,
-            cap_machine_h=cap, atmosphere=_atmosphere_kind(recipe, s), footprint=None, source="default plant"))
-    notes = [Assumption(
-        "plant", f"no line given: a plant of {volume:g} MWh/yr ({annual:,.0f} good cells/yr) working "
-        f"{plant.hours_per_day:g} h/day on {plant.days_per_year:g} days ({sched:,.0f} scheduled h/yr); one station "
-        "kind per recipe step with machines = ceil(demand / (throughput x availability)), at least one",
-        plant.source)]
-    return _Plant("default", stations, annual, sched, None, notes)
+def _nearest_entry(catalogue: Catalogue, step: Any, cell: Any, recipe: Any, units_h: float) -> tuple[str, Machine]:
+    """The catalogue entry of the step's kind whose reference capacity is nearest (in log) to a machine
+    making ``units_h`` units per hour."""
+    best = None
+    for mid, m in catalogue.for_kind(step.kind).items():
+        try:
+            b = basis_per_unit(m, step, cell, recipe)
+        except (ValueError, ZeroDivisionError):
+            continue
+        if not b > 0:
+            continue
+        r = capacity_ratio(m, units_h, b, m.visits(step_passes(step)))
+        d = abs(math.log(r)) if r > 0 else math.inf
+        if best is None or d < best[0]:
+            best = (d, mid, m)
+    if best is None:
+        raise ValueError(f"step {step.id}: the equipment catalogue has no machine for step kind {step.kind!r}")
+    return best[1], best[2]
 
 
 def line_plant(recipe: Any, cell: CellLike, rates: CostRates, rv: Mapping[str, float],
-               factors: Mapping[str, float], line: Any, kpis: Mapping[str, Any] | None) -> _Plant:
-    """The line's stations; throughput from the simulation or else the bottleneck rate."""
+               factors: Mapping[str, float], line: Any, kpis: Mapping[str, Any] | None, *,
+               catalogue: Catalogue | None = None, annual_good_cells: float | None = None,
+               annual_how: str | None = None, mode: str = "line") -> _Plant:
+    """The line's stations costed from their catalogue entries; throughput from the simulation,
+    ``annual_good_cells`` or else the bottleneck rate.
+
+    A station's entry is its ``equipment`` or, without one, the entry of its step kind nearest in
+    capacity. Capex, footprint and crew of a machine scale with its capacity over the entry's
+    (:func:`pouchline.plant.design.machine_figures`).
+    """
+    catalogue = catalogue or default_catalogue()
     line.validate_steps(recipe.step_ids, source=getattr(line, "name", "line"))
     cal = getattr(line, "calendar", None)
     sched = (cal.scheduled_h_per_week * 365.0 / 7.0) if cal is not None else HOURS_PER_YEAR
@@ -740,7 +687,9 @@ def line_plant(recipe: Any, cell: CellLike, rates: CostRates, rv: Mapping[str, f
     sim_st = {d.get("name"): d for d in (kpis or {}).get("stations", []) or [] if isinstance(d, Mapping)}
     notes: list[Assumption] = []
     steps = {s.id: s for s in recipe.steps}
-    if kpis and kpis.get("good_units_per_year"):
+    if annual_good_cells is not None:
+        annual, how = float(annual_good_cells), annual_how or "given"
+    elif kpis and kpis.get("good_units_per_year"):
         annual = float(kpis["good_units_per_year"])
         how = "measured in the line simulation"
     elif kpis and kpis.get("throughput_units_per_h"):
@@ -753,35 +702,106 @@ def line_plant(recipe: Any, cell: CellLike, rates: CostRates, rv: Mapping[str, f
     if not annual > 0:
         raise ValueError(f"line {line.name}: no good cells per year ({annual!r}); cannot spread annual costs")
     good_h = annual / sched
-    stations = []
+    labour_x = rv.get("operators_per_station_shift", 1.0)
+    stations: list[StationCost] = []
+    fixture_cells = 0.0
     for st in line.stations:
         step = steps[st.step]
-        kind = rates.station_kind(step.kind)
         sp = specs[st.name]
+        units_h = sp.rate_units_per_h / max(1, sp.machines)
+        mid = getattr(st, "equipment", None)
+        if mid:
+            m = catalogue.entry(mid, source=str(getattr(line, "name", "")), field=f"stations.{st.name}.equipment")
+            if m.kind != step.kind:
+                raise ValueError(f"line {line.name}: station {st.name} names {mid!r}, a {m.kind} machine, for step "
+                                 f"{step.id} of kind {step.kind}")
+            chosen = "named in the line"
+        else:
+            mid, m = _nearest_entry(catalogue, step, cell, recipe, units_h)
+            chosen = "nearest in capacity"
+        b = basis_per_unit(m, step, cell, recipe)
+        visits = m.visits(step_passes(step))
+        ratio = capacity_ratio(m, units_h, b, visits)
+        fig = machine_figures(catalogue, m, ratio, capex_usd=rv.get(f"equipment.{mid}.capex_usd"),
+                              power_kW=rv.get(f"equipment.{mid}.power_kW"),
+                              footprint_m2=getattr(st, "footprint_m2", None), labour_multiplier=labour_x)
         zone = zones.get(st.zone) if st.zone else None
         zkind = getattr(zone, "kind", None)
         atm = ("glovebox" if zkind == "glovebox" else "dry_room" if zkind == "dry_room" else
-               "air" if zkind is not None else _atmosphere_kind(recipe, step))
+               "air" if zkind is not None else atmosphere_kind(recipe, step))
+        n = int(st.machines)
+        capex_m = fig.capex_usd + (rv["glovebox_capex_usd_per_station"] if atm == "glovebox" else
+                                   rv["dry_room_capex_usd_per_station"] if atm == "dry_room" else 0.0)
         demand = good_h * factors.get(step.id, 1.0)
+        cap_m = sp.capacity_units_per_h / max(1, sp.machines)
         util = sim_st.get(st.name, {}).get("utilization")
-        stations.append(_station_cost(
-            name=st.name, step=step, kind=kind, machines=int(st.machines), rates=rates, rv=rv, upc=1.0,
-            demand_h=demand, cap_machine_h=sp.capacity_units_per_h / max(1, st.machines), atmosphere=atm,
-            footprint=getattr(st, "footprint_m2", None), source=f"line {line.name}",
-            utilization=float(util) if util is not None else None, basis="units"))
+        if step.kind in ("clamping", "formation"):
+            fixture_cells += demand * sp.cycle_time_s / 3600.0  # Little's law: L = lambda W
+        stations.append(StationCost(
+            name=st.name, step_id=step.id, kind=step.kind, machines=n, basis=m.rate.unit, units_per_cell=b * visits,
+            capacity_per_machine_h=cap_m, demand_per_h=demand,
+            utilization=float(util) if util is not None else (demand / (n * cap_m) if n and cap_m > 0 else 0.0),
+            capex_usd=n * capex_m, operators_per_shift=n * fig.operators_per_shift, power_kW=n * fig.power_kW,
+            atmosphere=atm, floor_m2=n * fig.footprint_m2, source=f"{'default plant' if mode == 'default' else 'line'} "
+            f"{line.name}", machine_id=mid, machine_class=m.machine_class, capacity_ratio=ratio, visits=visits,
+            entry_chosen=chosen))
+    fx_how = "Little's law: good cells/h x units started per good cell x hours in clamping and formation"
+    if sim_st:
+        wip = [float(d.get("wip_units") or 0.0) for d in sim_st.values()
+               if steps.get(d.get("step")) is not None and steps[d.get("step")].kind in ("clamping", "formation")]
+        if wip:
+            fixture_cells, fx_how = sum(wip), "work in progress at clamping and formation, measured in the line simulation"
     missing = [s.id for s in recipe.steps if s.id not in {st.step for st in line.stations}]
     if missing:
         notes.append(Assumption("plant", f"line {line.name} has no station for step(s) {', '.join(missing)}: "
                                 "no labour, energy or capex is costed for them", "assumed: pouchline.cost"))
+    what = "the sized plant" if mode == "default" else f"line {line.name}"
     notes.insert(0, Assumption(
-        "plant", f"line {line.name}: {annual:,.0f} good cells/yr ({how}); {sched:,.0f} scheduled h/yr from its "
-        "calendar; capex = capex per station kind x machines", getattr(line, "source", None) or ""))
-    return _Plant("line", stations, annual, sched, line.name, notes)
+        "plant", f"{what}: {annual:,.0f} good cells/yr ({how}); {sched:,.0f} scheduled h/yr from its calendar; each "
+        "station's machines from the equipment catalogue, capex, floor and crew scaled with the machine's capacity over "
+        "the entry's (exponents of the catalogue)", getattr(line, "source", None) or ""))
+    return _Plant(mode, stations, annual, sched, None if mode == "default" else line.name, notes, fixture_cells,
+                  fx_how, line)
+
+
+def default_plant(recipe: Any, cell: CellLike, rates: CostRates, rv: Mapping[str, float],
+                  factors: Mapping[str, float], *, annual_volume_MWh: float | None = None,
+                  catalogue: Catalogue | None = None, maturity: str | None = None,
+                  machine_class: str | None = None) -> _Plant:
+    """The plant without a line: the line :func:`pouchline.plant.design.design_plant` sizes for the
+    annual volume (the rates' ``plant.annual_volume_MWh`` by default), costed at that volume."""
+    from pouchline.line import Line
+    from pouchline.plant.design import design_plant, line_data
+
+    catalogue = catalogue or default_catalogue()
+    volume = annual_volume_MWh if annual_volume_MWh is not None else rates.plant.annual_volume_MWh
+    if cell.energy_Wh <= 0:
+        raise ValueError(f"the cell's energy is {cell.energy_Wh!r} Wh; it must be > 0 to cost the plant")
+    design = design_plant(recipe, cell, catalogue, rates, volume_MWh_per_yr=volume,
+                          machine_class=machine_class or rates.plant.machine_class,
+                          maturity=maturity or rates.plant.yield_maturity, rate_values=rv)
+    line = Line.from_data(line_data(design, name=f"sized-{volume:g}-MWh", cell=cell, rates=rates,
+                                    source="derived: pouchline.plant.design_plant"), "sized plant")
+    annual = volume * 1e6 / cell.energy_Wh
+    plant = line_plant(recipe, cell, rates, rv, factors, line, None, catalogue=catalogue, annual_good_cells=annual,
+                       annual_how=f"the plant's volume, {volume:g} MWh/yr", mode="default")
+    plant.notes.insert(1, Assumption(
+        "plant", f"no line given: the plant is the line pouchline sizes for {volume:g} MWh/yr "
+        f"({design.machine_class} machines, {design.maturity} yields; machines = ceil(units started per hour / "
+        "capacity per machine at its MTBF/MTTR availability)), the same as `pouchline size` before simulation",
+        rates.plant.source))
+    return plant
 
 
 # ------------------------------------------------------------------------------------------------
 # the cost
 # ------------------------------------------------------------------------------------------------
+def fixture_per_cell_g(cell: Any) -> dict[str, float]:
+    """Fixture material per cell: the fixture's materials over the cells it holds."""
+    k = int(getattr(getattr(cell, "fixture", None), "cells_per_fixture", 1) or 1)
+    return {mid: g / k for mid, g in (getattr(cell, "fixture_materials_g", None) or {}).items()}
+
+
 def cost_cell(
     recipe: Any,
     materials: MaterialLibrary,
@@ -793,31 +813,43 @@ def cost_cell(
     line: Any = None,
     line_kpis: Any = None,
     include_fixture: bool = False,
-    convention: str = "serial",
+    convention: str = "branch",
     annual_volume_MWh: float | None = None,
     maturity: str | None = None,
     price_overrides: Mapping[str, float] | None = None,
     rate_overrides: Mapping[str, float] | None = None,
+    catalogue: Catalogue | None = None,
+    machine_class: str | None = None,
 ) -> CostResult:
     """Cost of one good cell and one kWh of ``cell`` (a :func:`pouchline.cell.size_cell` result).
 
     ``prices``: material price scenario (low / base / high of ``materials.yaml``); the process
-    rates are at base unless ``rate_overrides`` (name of :meth:`CostRates.flat` -> value) says
-    otherwise. ``price_overrides``: material id -> price in the material's price unit.
-    ``step_yields``: step id -> yield, wins over the line and the defaults. ``line``: a
-    :class:`pouchline.line.Line`; ``line_kpis``: its simulation result (or ``to_dict()``).
+    rates are at base unless ``rate_overrides`` (name of :meth:`CostRates.flat`, or
+    ``equipment.<id>.capex_usd`` / ``equipment.<id>.power_kW`` -> value) says otherwise.
+    ``price_overrides``: material id -> price in the material's price unit. ``step_yields``: step
+    id -> yield, wins over the line and the defaults. ``line``: a :class:`pouchline.line.Line`;
+    ``line_kpis``: its simulation result (or ``to_dict()``). Without a line the plant is the line
+    :mod:`pouchline.plant` sizes for ``annual_volume_MWh`` (``machine_class``, ``maturity``).
+    ``catalogue``: the equipment catalogue (default ``recipes/equipment.yaml``).
     """
     if prices not in ("low", "base", "high"):
         raise ValueError(f"price scenario {prices!r} is not one of low, base, high")
+    catalogue = catalogue or default_catalogue()
     rv = rates.values("base", dict(rate_overrides) if rate_overrides else None)
     kpis = _mapping(line_kpis)
     yields, ysrc = resolve_step_yields(recipe, rates, step_yields=step_yields, line=line, line_kpis=kpis,
-                                       maturity=maturity)
+                                       maturity=maturity, catalogue=catalogue)
     factors = start_factors(recipe, yields, convention)
+    if line is not None:
+        plant = line_plant(recipe, cell, rates, rv, factors, line, kpis, catalogue=catalogue)
+    else:
+        plant = default_plant(recipe, cell, rates, rv, factors, annual_volume_MWh=annual_volume_MWh,
+                              catalogue=catalogue, maturity=maturity, machine_class=machine_class)
     # Web trim: a line station's area_factor (> 1: overhang, edge trim) takes that much more web
     # per good unit. It is material, not units: it inflates the materials of that step and of
-    # the steps before it (like a loss), but not the units the stations process.
-    trim = web_trim_factors(line)
+    # the steps before it (like a loss), but not the units the stations process. The default
+    # plant is a sized line too: its web machines' trim is bought the same way.
+    trim = web_trim_factors(plant.line)
     if trim:
         tf = trim_multipliers(recipe, trim)
         mfactors = {k: f * tf.get(k, 1.0) for k, f in factors.items()}
@@ -825,10 +857,6 @@ def cost_cell(
         mfactors = factors
     mp = material_lines(recipe, materials, cell, mfactors, prices=prices, price_overrides=price_overrides,
                         include_fixture=include_fixture)
-    if line is not None:
-        plant = line_plant(recipe, cell, rates, rv, factors, line, kpis)
-    else:
-        plant = default_plant(recipe, cell, rates, rv, factors, annual_volume_MWh=annual_volume_MWh)
 
     n = plant.annual_good_cells
     sched = plant.scheduled_h
@@ -841,18 +869,24 @@ def cost_cell(
 
     # labour
     ops = sum(s.operators_per_shift for s in st)
-    add("labour", "direct labour", ops * sched * rv["labour_rate_usd_h"],
-        f"{ops:.3g} operators per shift x {sched:,.0f} h/yr x {rv['labour_rate_usd_h']:g} USD/h")
+    labour_yr = ops * sched * rv["labour_rate_usd_h"]
+    add("labour", "direct labour", labour_yr,
+        f"{ops:.3g} operators per shift (equipment catalogue crews x machines) x {sched:,.0f} h/yr x "
+        f"{rv['labour_rate_usd_h']:g} USD/h")
 
     # energy
     kw_st = sum(s.power_kW for s in st)
-    add("energy", "stations (drives, heaters, chillers)", kw_st * sched * kwh_price,
-        f"{kw_st:.3g} kW x {sched:,.0f} h/yr x {kwh_price:g} USD/kWh")
+    kwh_yr: dict[str, float] = {}
+    kwh_yr["stations"] = kw_st * sched
     gb = sum(s.machines for s in st if s.atmosphere == "glovebox")
     dr = sum(s.machines for s in st if s.atmosphere == "dry_room")
-    add("energy", "glovebox conditioning", gb * rv["glovebox_kW_per_station"] * HOURS_PER_YEAR * kwh_price,
+    kwh_yr["glovebox"] = gb * rv["glovebox_kW_per_station"] * HOURS_PER_YEAR
+    kwh_yr["dry_room"] = dr * rv["dry_room_kW_per_station"] * HOURS_PER_YEAR
+    add("energy", "stations (drives, heaters, chillers)", kwh_yr["stations"] * kwh_price,
+        f"{kw_st:.3g} kW x {sched:,.0f} h/yr x {kwh_price:g} USD/kWh")
+    add("energy", "glovebox conditioning", kwh_yr["glovebox"] * kwh_price,
         f"{gb} gloveboxes x {rv['glovebox_kW_per_station']:g} kW x 8,760 h/yr")
-    add("energy", "dry-room conditioning", dr * rv["dry_room_kW_per_station"] * HOURS_PER_YEAR * kwh_price,
+    add("energy", "dry-room conditioning", kwh_yr["dry_room"] * kwh_price,
         f"{dr} dry-room stations x {rv['dry_room_kW_per_station']:g} kW x 8,760 h/yr")
     th = rates.alloy_thermal
     melt_kwh = 0.0  # per good cell
@@ -868,27 +902,51 @@ def cost_cell(
             kwh = a.g_per_cell * th.heat_J_g(t) / 3.6e6 / rv["furnace_efficiency_frac"]
             melt_kwh += kwh * factors.get(sid, 1.0)
             melt_parts.append(f"{sid} {t:g} degC")
-    add("energy", "melting the alloy", melt_kwh * n * kwh_price,
+    kwh_yr["melting"] = melt_kwh * n
+    add("energy", "melting the alloy", kwh_yr["melting"] * kwh_price,
         f"alloy heat to {', '.join(melt_parts) or '-'} over furnace efficiency {rv['furnace_efficiency_frac']:g}")
     form_kwh = 0.0
     for s in recipe.steps_of_kind("formation"):
         form_kwh += getattr(s, "cycles", 1) * cell.energy_Wh / 1000.0 * rv["formation_grid_kWh_per_kWh_cycled"] \
             * factors.get(s.id, 1.0)
-    add("energy", "formation cycling", form_kwh * n * kwh_price,
+    kwh_yr["formation"] = form_kwh * n
+    add("energy", "formation cycling", kwh_yr["formation"] * kwh_price,
         f"cycles x cell energy x {rv['formation_grid_kWh_per_kWh_cycled']:g} kWh/kWh cycled")
 
+    # fixtures in circulation (tooling of the plant) unless every cell ships with its own
+    fx_lines = material_lines(recipe, materials, cell, mfactors, prices=prices, price_overrides=price_overrides,
+                              include_fixture=True)
+    fixture_cost = sum(ln.cost_usd_per_cell for ln in fx_lines.lines if ln.component == "fixture")
+    k_fx = int(getattr(getattr(cell, "fixture", None), "cells_per_fixture", 1) or 1)
+    fixture_unit_usd = sum(ln.g_per_cell * ln.price_per_kg / 1000.0 for ln in fx_lines.lines
+                           if ln.component == "fixture") * k_fx  # one fixture, at its material price
+    fixtures = 0 if include_fixture else math.ceil(plant.fixture_cells_in_circulation / k_fx - 1e-9)
+    fixture_capex = fixtures * fixture_unit_usd
+
     # depreciation, building, overhead
-    capex = sum(s.capex_usd for s in st)
-    add("depreciation", "equipment (incl. gloveboxes, dry room)", capex / rv["depreciation_life_yr"],
-        f"{capex:,.0f} USD over {rv['depreciation_life_yr']:g} yr, straight line")
+    equipment_capex = sum(s.capex_usd for s in st)
+    capex = equipment_capex + fixture_capex
+    add("depreciation", "equipment (incl. gloveboxes, dry room)", equipment_capex / rv["depreciation_life_yr"],
+        f"{equipment_capex:,.0f} USD over {rv['depreciation_life_yr']:g} yr, straight line")
+    if fixtures:
+        add("depreciation", "pressure fixtures in circulation", fixture_capex / rv["depreciation_life_yr"],
+            f"{fixtures:,} fixtures x {fixture_unit_usd:,.0f} USD over {rv['depreciation_life_yr']:g} yr "
+            f"({plant.fixture_cells_in_circulation:,.0f} cells in clamping and formation / {k_fx} per fixture: "
+            f"{plant.fixture_cells_how})")
     floor = sum(s.floor_m2 for s in st) * rv["building_area_factor"]
-    add("building", "production floor", floor * rv["building_usd_m2_yr"],
-        f"{floor:,.0f} m2 x {rv['building_usd_m2_yr']:g} USD/(m2 yr)")
-    labour_yr = ops * sched * rv["labour_rate_usd_h"]
+    pl = rates.price_layers.values("base")
+    building_capex = 0.0
+    if rates.plant.building == "capital":
+        building_capex = floor * pl["building_capex_usd_m2"]
+        add("building", "production floor (owned)", building_capex / pl["building_life_yr"],
+            f"{floor:,.0f} m2 x {pl['building_capex_usd_m2']:,.0f} USD/m2 over {pl['building_life_yr']:g} yr")
+    else:
+        add("building", "production floor", floor * rv["building_usd_m2_yr"],
+            f"{floor:,.0f} m2 x {rv['building_usd_m2_yr']:g} USD/(m2 yr)")
     add("overhead", "indirect staff and administration", labour_yr * rv["overhead_frac_of_labour"],
         f"{rv['overhead_frac_of_labour']:g} x direct labour")
-    add("overhead", "maintenance and spares", capex * rv["maintenance_frac_of_capex_yr"],
-        f"{rv['maintenance_frac_of_capex_yr']:g} x capex per year")
+    add("overhead", "maintenance and spares", equipment_capex * rv["maintenance_frac_of_capex_yr"],
+        f"{rv['maintenance_frac_of_capex_yr']:g} x equipment capex per year")
     add("overhead", "glovebox gases", gb * rv["glovebox_gas_usd_per_station_yr"],
         f"{gb} gloveboxes x {rv['glovebox_gas_usd_per_station_yr']:,.0f} USD/yr")
 
@@ -908,24 +966,39 @@ def cost_cell(
                 if ln.component in ("cathode", "electrolyte_film", "anode")
                 and materials[ln.material_id].role not in (Role.current_collector, Role.lithium_source))
 
-    fixture_cost = sum(ln.cost_usd_per_cell for ln in mp.lines if ln.component == "fixture")
-    if not include_fixture:
-        fx = material_lines(recipe, materials, cell, mfactors, prices=prices, price_overrides=price_overrides,
-                            include_fixture=True)
-        fixture_cost = sum(ln.cost_usd_per_cell for ln in fx.lines if ln.component == "fixture")
+    # BatPaC's layers from cost to price
+    variable_yr = (mat_total + breakdown["labour"] + breakdown["energy"] + breakdown["overhead"]) * n
+    launch = (pl["launch_cost_frac_of_labour"] * labour_yr * (1 + rv["overhead_frac_of_labour"])
+              + pl["launch_cost_frac_of_materials"] * mat_total * n)
+    working = pl["working_capital_frac_of_variable_cost"] * variable_yr
+    investment = {"equipment_usd": equipment_capex, "fixtures_usd": fixture_capex, "building_usd": building_capex,
+                  "launch_usd": launch, "working_capital_usd": working}
+    depreciation_yr = breakdown["depreciation"] * n
+    rnd = pl["rnd_frac_of_depreciation"] * depreciation_yr / n
+    profit = pl["profit_frac_of_investment_yr"] * sum(investment.values()) / n
+    price = (total + rnd + profit) / (1.0 - pl["warranty_frac_of_price"])
+    layers = {"research_and_development": rnd, "profit": profit, "warranty": price * pl["warranty_frac_of_price"]}
 
     rty = 1.0
     for y in yields.values():
         rty *= y
     assumptions = _assumptions(recipe, materials, rates, prices, convention, include_fixture, mp, plant,
                                yields, ysrc, factors, cell)
+    assumptions.append(Assumption(
+        "price", f"price = (cost + R&D {pl['rnd_frac_of_depreciation']:g} x depreciation + profit "
+        f"{pl['profit_frac_of_investment_yr']:g}/yr x investment) / (1 - warranty {pl['warranty_frac_of_price']:g}); "
+        f"investment = equipment + fixtures + owned building + launch cost ({pl['launch_cost_frac_of_labour']:g} x "
+        f"labour with overhead + {pl['launch_cost_frac_of_materials']:g} x materials, per year) + working capital "
+        f"({pl['working_capital_frac_of_variable_cost']:g} x annual variable cost)",
+        "sourced: BatPaC5 cost-to-price factors (Baars2023, cost_rates)"))
     if trim:
         assumptions.append(Assumption(
             "scrap", "web trim of the line (station area_factor) is bought as material: "
             + ", ".join(f"{k} x{v:.3g}" for k, v in trim.items())
             + "; the web of one branch carries its widest trim through every step, so a material is inflated by "
             "the largest area_factor at or after its step in its own branch (not the units processed)",
-            f"line {getattr(line, 'name', '')}: station area_factor"))
+            f"line {getattr(plant.line, 'name', '')}: station area_factor"))
+    dry_floor = sum(s.floor_m2 for s in st if s.atmosphere == "dry_room") * rv["building_area_factor"]
     return CostResult(
         recipe_id=recipe.id, recipe_revision=recipe.revision, prices=prices, scrap_convention=convention,
         layers=int(cell.layers), capacity_Ah=float(cell.capacity_Ah), energy_Wh=float(cell.energy_Wh),
@@ -939,7 +1012,10 @@ def cost_cell(
         plant_mode=plant.mode, line_name=plant.line_name, annual_good_cells=n, scheduled_h_per_year=sched,
         good_cells_per_h=n / sched, stations=tuple(st), capex_usd=capex, rates_used=dict(rv),
         include_fixture=include_fixture, assumptions=tuple(assumptions), fixture_cost_per_cell_usd=fixture_cost,
-        line_kpis=kpis)
+        line_kpis=kpis, price_per_cell_usd=price, price_per_kWh_usd=price / kwh, price_layers_usd_per_cell=layers,
+        investment_usd=investment, fixtures_in_circulation=fixtures, fixture_cells_in_circulation=plant.fixture_cells_in_circulation,
+        electricity_MWh_per_yr=sum(kwh_yr.values()) / 1000.0, labour_h_per_yr=ops * sched, operators_per_shift=ops,
+        floor_m2=floor, dry_room_m2=dry_floor, plant_line=plant.line)
 
 
 def _assumptions(recipe, materials, rates, prices, convention, include_fixture, mp, plant, yields, ysrc,
@@ -988,5 +1064,6 @@ def _assumptions(recipe, materials, rates, prices, convention, include_fixture, 
 __all__ = [
     "Assumption", "AlloyUse", "CATEGORIES", "COMPONENTS", "CellLike", "CostLine", "CostResult", "MaterialLine",
     "StationCost", "alloy_feedstock_fractions", "cost_cell", "default_plant", "electrode_area_cm2",
-    "formation_hours", "line_plant", "material_lines", "resolve_step_yields", "start_factors", "step_branch",
+    "fixture_per_cell_g", "formation_hours", "line_plant", "material_lines", "resolve_step_yields", "start_factors",
+    "step_branch",
 ]

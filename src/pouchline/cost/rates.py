@@ -1,33 +1,27 @@
-"""The process cost inputs: every rate a named, sourced figure with low / base / high values.
+"""The process cost inputs: every plant-wide rate a named, sourced figure with low / base / high values.
 
-In the manner of Argonne's BatPaC cost model (ANL), a cell's cost is
-its materials plus a process cost built from rates: direct labour (operators per station and
-shift at a labour rate), energy (melting, heated stations, glovebox and dry-room conditioning,
-formation), equipment depreciation (capex per station over a life), building and overhead. This
-module holds those rates as data; :mod:`pouchline.cost.model` holds the arithmetic.
+In the manner of Argonne's BatPaC cost model (Knehr et al., BatPaC 5.0, ANL/CSE-22/1, 2022), a
+cell's cost is its materials plus a process cost built from rates: direct labour (operators per
+machine and shift at a labour rate), energy (melting, machines, glovebox and dry-room
+conditioning, formation), equipment depreciation, building and overhead; and a price adds
+BatPaC's further layers (launch cost and working capital as investment, R&D, profit on the
+investment, warranty). This module holds the plant-wide rates as data; the machines (rates,
+capex, power, footprint, crews, yields) are in the equipment catalogue
+(:mod:`pouchline.equipment`, ``recipes/equipment.yaml``); :mod:`pouchline.cost.model` holds the
+arithmetic.
 
 The defaults below are the shipped ``recipes/cost-rates.yaml`` (a test keeps the two equal). Every
-figure carries a source with the tags of ``shared/reference/process-data.md``: ``paper``,
-``derived``, ``estimate``, ``sourced`` (a named outside source and year), ``assumed``, ``user``.
-
-Rate names carry their unit (``labour_rate_usd_h``). A station kind is a recipe step kind
-(``hot_rolling``, ``formation``...); its throughput is given on one of these bases:
-
-==========  ===================================================================================
-``kg``      kg of material consumed at the step per machine-hour (furnaces, mills, blenders)
-``m2``      m2 of electrode (cell electrode area x layers) per machine-hour (casting, calendering)
-``m2_pass`` m2 x passes per machine-hour; the machine's m2/h is this over the step's passes
-``layers``  electrode layers (sheet sets) per machine-hour (punching, prelithiation, stacking)
-``cells``   cells per machine-hour (sealing, clamping)
-``channels`` cycler channels per machine; a cell holds one channel for the formation time
-==========  ===================================================================================
+figure carries a source with a tag: ``paper``, ``derived``, ``estimate``, ``sourced`` (a named
+outside source and year), ``assumed``, ``user``. Rate names carry their unit (``labour_rate_usd_h``).
+Every value must be a finite number in its range: an ``inf`` or ``nan`` is refused with the field.
 """
 
 from __future__ import annotations
 
+import math
 import os
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -38,16 +32,10 @@ DEFAULT_RATES_PATH = Path(__file__).resolve().parents[3] / "recipes" / "cost-rat
 
 RateScenario = Literal["low", "base", "high"]
 RATE_SCENARIOS: tuple[str, ...] = ("low", "base", "high")
-Basis = Literal["kg", "m2", "m2_pass", "layers", "cells", "channels"]
-
-BASIS_UNITS: dict[str, str] = {
-    "kg": "kg/h", "m2": "m2/h", "m2_pass": "m2 x passes/h", "layers": "layers/h", "cells": "cells/h",
-    "channels": "channels",
-}
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class Rate(_Model):
@@ -65,6 +53,15 @@ class Rate(_Model):
     note: str = ""
 
     _src = field_validator("source")(classmethod(lambda cls, v: check_source(v)))
+
+    @field_validator("low", "base", "high", mode="before")
+    @classmethod
+    def _finite(cls, v: Any, info: Any) -> float:
+        if isinstance(v, bool) or not isinstance(v, (int, float)):
+            raise ValueError(f"{v!r} is not a number; {info.field_name} is a number")
+        if not math.isfinite(v):
+            raise ValueError(f"{v!r} is not allowed: {info.field_name} must be a finite number")
+        return float(v)
 
     @model_validator(mode="after")
     def _ordered(self) -> "Rate":
@@ -100,9 +97,9 @@ class GlobalRates(_Model):
         10, 35, 60, "USD/h",
         "estimate: fully burdened direct labour; low East Asia, base US, high Western Europe")
     operators_per_station_shift: Rate = _r(
-        0.5, 1.0, 1.5, "operators",
-        "estimate: a pilot line staffs every station each shift; automation halves it, glovebox work "
-        "and QA sampling raise it", "multiplied by the station kind's operator_factor, per machine")
+        0.75, 1.0, 1.5, "x",
+        "estimate: crews of the equipment catalogue as stated (1); leaner automation lowers them, glovebox "
+        "work and QA sampling raise them", "multiplies the catalogue's operators per machine and shift")
     electricity_usd_kWh: Rate = _r(
         0.06, 0.10, 0.20, "USD/kWh",
         "estimate: industrial electricity; low China and US industrial tariffs, high EU 2022-23")
@@ -111,10 +108,10 @@ class GlobalRates(_Model):
         "estimate: heat into the metal over electric energy of small batch furnaces and melt pots")
     glovebox_kW_per_station: Rate = _r(
         1.0, 2.0, 3.0, "kW",
-        "estimate: process-data.md B6, glovebox 1-3 kW per station", "runs all year (8,760 h)")
+        "estimate: glovebox 1-3 kW per station with purifier and antechamber", "runs all year (8,760 h)")
     glovebox_gas_usd_per_station_yr: Rate = _r(
         5_000, 10_000, 20_000, "USD/yr",
-        "estimate: process-data.md B6, $5-20k/yr gases per glovebox station")
+        "estimate: 5-20 kUSD/yr of Ar and regeneration gas per glovebox station")
     glovebox_capex_usd_per_station: Rate = _r(
         30_000, 60_000, 120_000, "USD",
         "estimate: Ar glovebox with purifier, 2-4 glove ports, sized around one machine")
@@ -129,10 +126,6 @@ class GlobalRates(_Model):
         0.15, 0.6, 1.2, "kWh/kWh",
         "estimate: grid energy per kWh of cell energy per formation cycle; low regenerative cyclers, "
         "high linear cyclers that burn the discharge")
-    availability_frac: Rate = _r(
-        0.75, 0.85, 0.95, "fraction",
-        "estimate: uptime x setup factor of pilot-line machines; used to size the default plant only "
-        "(a line file carries its own MTBF/MTTR)")
     depreciation_life_yr: Rate = _r(
         5, 7, 10, "yr", "estimate: straight-line life of cell-production equipment")
     building_usd_m2_yr: Rate = _r(
@@ -153,122 +146,19 @@ class GlobalRates(_Model):
         for name in type(self).model_fields:
             rate: Rate = getattr(self, name)
             _positive(rate, name, allow_zero=name not in ("depreciation_life_yr", "furnace_efficiency_frac",
-                                                          "availability_frac", "building_area_factor",
-                                                          "labour_rate_usd_h"))
-        for name in ("furnace_efficiency_frac", "availability_frac"):
+                                                          "building_area_factor", "labour_rate_usd_h"))
+        for name in ("furnace_efficiency_frac",):
             if getattr(self, name).high > 1:
                 raise ValueError(f"{name}: {getattr(self, name).high:g} is not allowed; a fraction is <= 1")
         return self
 
 
 # ------------------------------------------------------------------------------------------------
-# station kinds
-# ------------------------------------------------------------------------------------------------
-class StationKind(_Model):
-    """Cost inputs of one kind of station (one recipe step kind), per machine."""
-
-    name: str = Field(description="what the machine is")
-    basis: Basis
-    throughput: Rate = Field(description="per machine-hour on the basis (channels per machine for formation)")
-    capex_usd: Rate
-    power_kW: Rate = Field(description="average electric draw while scheduled (drives, heaters, chillers)")
-    operator_factor: float = Field(ge=0, description="operators per machine and shift, x operators_per_station_shift")
-    footprint_m2: float = Field(gt=0, description="floor area of one machine")
-    source: str = Field(description="source of operator_factor and footprint_m2")
-
-    _src = field_validator("source")(classmethod(lambda cls, v: check_source(v)))
-
-    @model_validator(mode="after")
-    def _ranges(self) -> "StationKind":
-        _positive(self.throughput, "throughput")
-        _positive(self.capex_usd, "capex_usd", allow_zero=True)
-        _positive(self.power_kW, "power_kW", allow_zero=True)
-        return self
-
-
-def _kind(name: str, basis: str, throughput: tuple[float, float, float], tsrc: str,
-          capex: tuple[float, float, float], power: tuple[float, float, float], operator_factor: float,
-          footprint_m2: float, src: str = "estimate: pilot-line practice") -> StationKind:
-    return StationKind(
-        name=name, basis=basis, throughput=_r(*throughput, BASIS_UNITS[basis], tsrc),
-        capex_usd=_r(*capex, "USD", "estimate: installed pilot-scale machine, 2024 USD"),
-        power_kW=_r(*power, "kW", "estimate: average draw of the machine while scheduled"),
-        operator_factor=operator_factor, footprint_m2=footprint_m2, source=src)
-
-
-def _default_stations() -> dict[str, StationKind]:
-    return {
-        "alloy_preparation": _kind(
-            "alloying furnace (Ar)", "kg", (2, 5, 10),
-            "estimate: 10-20 kg crucible, 2-4 h per batch (1 h at 300 degC, paper)",
-            (40_000, 80_000, 150_000), (3, 5, 10), 0.5, 6),
-        "melt_cast": _kind(
-            "melt pot and casting head on a heated Cu web", "m2", (10, 25, 60),
-            "estimate: 0.2 m web at 1-5 m/min", (100_000, 200_000, 400_000), (5, 10, 20), 1.0, 15),
-        "quench": _kind(
-            "chill plate or roll, inline with casting", "m2", (10, 25, 60),
-            "estimate: inline with casting (process-data.md B2: >= 1 s chill contact suffices)",
-            (20_000, 50_000, 100_000), (1, 3, 6), 0.0, 6,
-            "estimate: inline with casting, run by the casting operator"),
-        "rolling_schedule": _kind(
-            "two-high rolling mill for the alloy on Cu", "m2_pass", (60, 180, 360),
-            "estimate: process-data.md B6, alloy foil 5-30 m/min, 0.2 m wide; divided by the recipe's passes",
-            (150_000, 300_000, 600_000), (5, 15, 30), 1.0, 20),
-        "punching": _kind(
-            "die cutter", "layers", (600, 1800, 3600), "estimate: 1-6 s per sheet",
-            (30_000, 80_000, 150_000), (1, 2, 4), 0.25, 6,
-            "estimate: one operator tends about four die cutters"),
-        "film_fibrillation": _kind(
-            "ball mill for Li6PS5Cl-PTFE", "kg", (1, 3, 10),
-            "estimate: 15 min milling (paper) plus loading, 1-5 kg jars",
-            (30_000, 60_000, 120_000), (1, 3, 6), 0.5, 4),
-        "film_rolling": _kind(
-            "two-roll calender for the free-standing SE film", "m2", (12, 60, 240),
-            "estimate: process-data.md B6, dry film 10-60 m/min at scale; 1-20 m/min x 0.2 m in a glovebox",
-            (200_000, 400_000, 800_000), (5, 10, 20), 1.0, 15),
-        "cathode_blending": _kind(
-            "blade mixer for the cathode composite", "kg", (2, 5, 15),
-            "estimate: 30 min blending (assumed in the recipe), 2-10 kg batches",
-            (30_000, 60_000, 120_000), (1, 3, 6), 0.5, 4),
-        "hot_rolling": _kind(
-            "heated two-roll calender for the cathode", "m2_pass", (60, 180, 360),
-            "estimate: process-data.md B6, dry film 10-60 m/min at scale; 5-30 m/min x 0.2 m; divided by "
-            "the recipe's passes", (250_000, 500_000, 1_000_000), (10, 20, 40), 1.0, 20),
-        "prelithiation": _kind(
-            "press with Li-foil contact jigs", "m2", (0.25, 1.0, 4.0),
-            "estimate: a 1 MN press holds 0.05 m2 per level at 20 MPa; 10-100 levels of anode + Li foil "
-            "stacked with interleaves per 2-h cycle (120 min at 20 MPa, paper)",
-            (50_000, 100_000, 200_000), (1, 2, 4), 0.25, 6,
-            "estimate: one operator loads about four presses"),
-        "stacking": _kind(
-            "Z-fold or pick-and-place stacker", "layers", (120, 400, 2000),
-            "estimate: 3 sheets per layer at 0.6-10 s per sheet; process-data.md B6: duplex stackers "
-            "0.5-0.8 s/sheet (Taipu c. 2023)", (100_000, 300_000, 1_000_000), (2, 5, 10), 0.5, 15,
-            "estimate: one operator feeds magazines of two stackers"),
-        "sealing": _kind(
-            "vacuum heat sealer", "cells", (60, 240, 600), "estimate: 6-60 s per cell",
-            (50_000, 100_000, 250_000), (1, 3, 6), 0.5, 6),
-        "clamping": _kind(
-            "fixture bolting station with torque tools", "cells", (10, 30, 60),
-            "estimate: 1-6 min per cell to torque the bolts in sequence",
-            (10_000, 30_000, 60_000), (0.5, 1, 2), 1.0, 4),
-        "formation": _kind(
-            "cycler rack with a 60 degC chamber", "channels", (32, 64, 128),
-            "estimate: channels per rack; a cell holds a channel for 2 x cycles / C-rate hours",
-            (30_000, 80_000, 150_000), (1, 3, 6), 0.05, 3,
-            "estimate: one operator loads and watches about 20 racks"),
-        "default": _kind(
-            "generic station", "cells", (30, 100, 300),
-            "estimate: fallback for a step kind without its own rates (every shipped step kind has its own)",
-            (30_000, 100_000, 300_000), (1, 3, 6), 1.0, 10),
-    }
-
-
-# ------------------------------------------------------------------------------------------------
 # step yields, plant, physics
 # ------------------------------------------------------------------------------------------------
 class StepYield(_Model):
-    """Default yield (1 - loss rate) of one recipe step, for a pilot and a mature line."""
+    """Yield (1 - loss rate) of one recipe step on a pilot and a mature line; wins over the equipment
+    catalogue's yield of the step's kind (the shipped rates file gives none)."""
 
     pilot: float = Field(gt=0, le=1)
     mature: float = Field(gt=0, le=1)
@@ -277,43 +167,21 @@ class StepYield(_Model):
     _src = field_validator("source")(classmethod(lambda cls, v: check_source(v)))
 
 
-_B6 = "estimate: process-data.md B6 default step yields pilot / mature"
-
-
-def _default_yields() -> dict[str, StepYield]:
-    def y(p: float, m: float, src: str = _B6) -> StepYield:
-        return StepYield(pilot=p, mature=m, source=src)
-
-    return {
-        "alloy_prep": y(0.99, 0.995),
-        "melt_cast": y(0.95, 0.98, _B6 + " (cast + quench, put on casting)"),
-        "quench": y(1.0, 1.0, _B6 + " (counted with casting)"),
-        "anode_rolling": y(0.92, 0.97),
-        "anode_punching": y(0.97, 0.99, _B6 + " (punching)"),
-        "se_film_mixing": y(1.0, 1.0, _B6 + " (SE film yield put on film rolling)"),
-        "se_film_rolling": y(0.90, 0.97, _B6 + " (SE film)"),
-        "se_film_cutting": y(0.97, 0.99, _B6 + " (punching)"),
-        "cathode_mixing": y(1.0, 1.0, _B6 + " (cathode sheet yield put on hot rolling)"),
-        "cathode_hot_rolling": y(0.92, 0.97, _B6 + " (cathode sheet)"),
-        "cathode_punching": y(0.97, 0.99, _B6 + " (punching)"),
-        "prelithiation": y(0.95, 0.98),
-        "stacking": y(0.95, 0.99),
-        "sealing": y(0.98, 0.995),
-        "clamping": y(1.0, 1.0, "assumed: B6 gives no clamping yield; losses show up at formation"),
-        "formation": y(0.95, 0.98),
-    }
-
-
 class Plant(_Model):
-    """The plant costed when no line is given: one station kind per recipe step, as many machines
-    as the annual volume needs (rounded up, at least one)."""
+    """The plant costed when no line is given: the line :mod:`pouchline.plant` sizes for the annual
+    volume (one station per recipe step, machines of the equipment catalogue)."""
 
     annual_volume_MWh: float = Field(default=100.0, gt=0, description="good cells' energy per year")
     hours_per_day: float = Field(default=24.0, gt=0, le=24)
     days_per_year: float = Field(default=330.0, gt=0, le=366)
     yield_maturity: Literal["pilot", "mature"] = "pilot"
-    source: str = ("estimate: a 0.1 GWh/yr pilot-to-demonstration plant, three shifts on 330 days; "
-                   "pilot yields of process-data.md B6")
+    machine_class: Literal["lab", "pilot", "production", "auto"] = Field(
+        default="auto", description="machines of the sized plant; auto: per station the class of lowest annual cost")
+    building: Literal["rent", "capital"] = Field(
+        default="rent", description="rent: building_usd_m2_yr per year; capital: price_layers.building_capex_usd_m2 "
+                                    "depreciated over building_life_yr and counted in the investment")
+    source: str = ("estimate: a 0.1 GWh/yr pilot-to-demonstration plant, three shifts on 330 days; pilot yields of "
+                   "the equipment catalogue")
 
     _src = field_validator("source")(classmethod(lambda cls, v: check_source(v)))
 
@@ -322,8 +190,53 @@ class Plant(_Model):
         return self.hours_per_day * self.days_per_year
 
 
+class PriceLayers(_Model):
+    """BatPaC's layers between a manufacturing cost and a price (Knehr et al., BatPaC 5.0, 2022).
+
+    Launch cost and working capital are investment (they earn the profit rate, they are not spent
+    every year); R&D is a share of depreciation; profit is a return on the whole investment
+    (equipment, fixtures, building when owned, launch cost, working capital); warranty is a share
+    of the price. ``price = (cost + R&D + profit) / (1 - warranty)``.
+    """
+
+    launch_cost_frac_of_labour: Rate = _r(
+        0.05, 0.10, 0.20, "fraction",
+        "sourced: BatPaC5 launch cost 10 % of direct labour and its variable overhead (Baars2023, cost_rates)")
+    launch_cost_frac_of_materials: Rate = _r(
+        0.02, 0.05, 0.10, "fraction", "sourced: BatPaC5 launch cost 5 % of direct materials (Baars2023, cost_rates)")
+    working_capital_frac_of_variable_cost: Rate = _r(
+        0.10, 0.15, 0.25, "fraction",
+        "sourced: BatPaC5 working capital 15 % of annual variable cost (Baars2023, cost_rates)")
+    rnd_frac_of_depreciation: Rate = _r(
+        0.20, 0.40, 0.60, "fraction", "sourced: BatPaC5 research and development 40 % of depreciation (Baars2023, cost_rates)")
+    profit_frac_of_investment_yr: Rate = _r(
+        0.03, 0.05, 0.10, "1/yr", "sourced: BatPaC5 profit 5 % of the investment per year, after tax (Baars2023, cost_rates)")
+    warranty_frac_of_price: Rate = _r(
+        0.03, 0.056, 0.08, "fraction", "sourced: BatPaC5 warranty 5.6 % of the price (Baars2023, cost_rates)")
+    building_capex_usd_m2: Rate = _r(
+        1200, 2300, 3700, "USD/m2",
+        "sourced: building cost 1,220-3,683 USD/m2 (European average 2,338) of the factor prices used with BatPaC5 "
+        "(Baars2023, factor_prices_europe)")
+    building_life_yr: Rate = _r(
+        15, 20, 30, "yr", "sourced: BatPaC5 depreciates buildings at half the equipment rate: 20 yr against 10 yr "
+                          "(Baars2023, calculate_depreciation)")
+
+    @model_validator(mode="after")
+    def _ranges(self) -> "PriceLayers":
+        for name in type(self).model_fields:
+            rate: Rate = getattr(self, name)
+            _positive(rate, name, allow_zero=name not in ("building_life_yr",))
+        if self.warranty_frac_of_price.high >= 1:
+            raise ValueError(f"warranty_frac_of_price: {self.warranty_frac_of_price.high:g} is not allowed; a share "
+                             "of the price is < 1")
+        return self
+
+    def values(self, scenario: str = "base") -> dict[str, float]:
+        return {name: getattr(self, name).value(scenario) for name in type(self).model_fields}
+
+
 class AlloyThermal(_Model):
-    """Heat to take the alloy from ambient to a process temperature (process-data.md B2)."""
+    """Heat to take the alloy from ambient to a process temperature."""
 
     specific_heat_J_gK: float = Field(default=0.185, gt=0)
     heat_of_fusion_J_g: float = Field(default=47.0, ge=0)
@@ -351,39 +264,27 @@ class CostRates(_Model):
     currency: Literal["USD"] = "USD"
     currency_year: int = Field(default=2024, ge=1990, le=2100)
     rates: GlobalRates = Field(default_factory=GlobalRates)
-    stations: dict[str, StationKind] = Field(default_factory=_default_stations)
-    default_step_yield: dict[str, StepYield] = Field(default_factory=_default_yields)
+    default_step_yield: dict[str, StepYield] = Field(
+        default_factory=dict, description="step id -> yields that win over the equipment catalogue's (optional)")
     plant: Plant = Field(default_factory=Plant)
+    price_layers: PriceLayers = Field(default_factory=PriceLayers)
     alloy_thermal: AlloyThermal = Field(default_factory=AlloyThermal)
-
-    @model_validator(mode="after")
-    def _has_default_kind(self) -> "CostRates":
-        if "default" not in self.stations:
-            raise ValueError("stations: needs a 'default' entry for step kinds without their own rates")
-        return self
 
     # -- flat view: every swept input by a dotted name --------------------------------------------
     def flat(self) -> dict[str, Rate]:
-        """Every :class:`Rate` by name: ``labour_rate_usd_h``, ``stations.hot_rolling.capex_usd``..."""
-        out: dict[str, Rate] = {name: getattr(self.rates, name) for name in GlobalRates.model_fields}
-        for kind, st in self.stations.items():
-            for fld in ("throughput", "capex_usd", "power_kW"):
-                out[f"stations.{kind}.{fld}"] = getattr(st, fld)
-        return out
+        """Every plant-wide :class:`Rate` by name (``labour_rate_usd_h``...); machine figures are in the
+        equipment catalogue, price layers in :attr:`price_layers`."""
+        return {name: getattr(self.rates, name) for name in GlobalRates.model_fields}
 
     def values(self, scenario: str = "base", overrides: dict[str, float] | None = None) -> dict[str, float]:
         """Every rate's value at ``scenario``, with ``overrides`` (name -> value) applied."""
         vals = {name: rate.value(scenario) for name, rate in self.flat().items()}
         if overrides:
-            unknown = sorted(set(overrides) - set(vals))
+            unknown = sorted(k for k in set(overrides) - set(vals) if not k.startswith("equipment."))
             if unknown:
                 raise KeyError(f"unknown rate(s) {unknown}; known: {sorted(vals)}")
             vals.update(overrides)
         return vals
-
-    def station_kind(self, step_kind: str) -> str:
-        """The key of ``stations`` used for a recipe step kind (``default`` when it has none)."""
-        return step_kind if step_kind in self.stations else "default"
 
 
 def load_rates(path: str | os.PathLike = DEFAULT_RATES_PATH) -> CostRates:
@@ -402,6 +303,6 @@ def rates_from_data(data: dict, source: str = "cost rates") -> CostRates:
 
 
 __all__ = [
-    "AlloyThermal", "BASIS_UNITS", "CostRates", "DEFAULT_RATES_PATH", "GlobalRates", "Plant", "Rate",
-    "StationKind", "StepYield", "load_rates", "rates_from_data",
+    "AlloyThermal", "CostRates", "DEFAULT_RATES_PATH", "GlobalRates", "Plant", "PriceLayers", "Rate",
+    "StepYield", "load_rates", "rates_from_data",
 ]

@@ -2,8 +2,8 @@
 high value, everything else at base, sorted by the swing (a tornado table).
 
 Materials with the same chemical formula and price unit move together (the nm- and um-grade
-Li6PS5Cl are one input: one market price). Station kinds the plant does not use are left out, and
-with a line the rates that only size the default plant (station throughputs, availability).
+Li6PS5Cl are one input: one market price). The capex range of every equipment-catalogue entry the
+plant uses is an input too (``capex: <id>``).
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import pandas as pd
 
 from pouchline.cost.model import CostResult, cost_cell
 from pouchline.cost.rates import CostRates
+from pouchline.equipment import Catalogue, default_catalogue
 from pouchline.materials import MaterialLibrary
 
 COLUMNS = ["input", "kind", "unit", "low_value", "base_value", "high_value", "cost_per_kWh_low_usd",
@@ -58,10 +59,12 @@ def sensitivity(
     line: Any = None,
     line_kpis: Any = None,
     include_fixture: bool = False,
-    convention: str = "serial",
+    convention: str = "branch",
     annual_volume_MWh: float | None = None,
     maturity: str | None = None,
     base: CostResult | None = None,
+    catalogue: Catalogue | None = None,
+    machine_class: str | None = None,
 ) -> pd.DataFrame:
     """The tornado table of $/kWh, sorted by swing (largest first).
 
@@ -71,7 +74,7 @@ def sensitivity(
     """
     kw = dict(rates=rates, prices=prices, step_yields=step_yields, line=line, line_kpis=line_kpis,
               include_fixture=include_fixture, convention=convention, annual_volume_MWh=annual_volume_MWh,
-              maturity=maturity)
+              maturity=maturity, catalogue=catalogue, machine_class=machine_class)
     if base is None:
         base = cost_cell(recipe, materials, cell, **kw)
     rows: list[dict[str, Any]] = []
@@ -89,20 +92,26 @@ def sensitivity(
             "source": f"low: {m.price.low.source} ({m.price.low.year}); high: {m.price.high.source} "
                       f"({m.price.high.year})"})
 
-    kinds = {s.kind for s in base.stations}
     for name, rate in rates.flat().items():
-        if name.startswith("stations."):
-            kind, fld = name.split(".")[1:3]
-            if kind not in kinds or (line is not None and fld == "throughput"):
-                continue
-        elif line is not None and name == "availability_frac":
-            continue
         lo = cost_cell(recipe, materials, cell, **kw, rate_overrides={name: rate.low}).cost_per_kWh_usd
         hi = cost_cell(recipe, materials, cell, **kw, rate_overrides={name: rate.high}).cost_per_kWh_usd
         rows.append({
             "input": f"rate: {name}", "kind": "rate", "unit": rate.unit, "low_value": rate.low,
             "base_value": rate.base, "high_value": rate.high, "cost_per_kWh_low_usd": lo,
             "cost_per_kWh_high_usd": hi, "swing_usd_per_kWh": abs(hi - lo), "source": rate.source})
+
+    cat = catalogue or default_catalogue()
+    for mid in dict.fromkeys(s.machine_id for s in base.stations if s.machine_id):
+        cap = cat.machines[mid].capex_usd
+        if cap.low == cap.high:
+            continue
+        name = f"equipment.{mid}.capex_usd"
+        lo = cost_cell(recipe, materials, cell, **kw, rate_overrides={name: cap.low}).cost_per_kWh_usd
+        hi = cost_cell(recipe, materials, cell, **kw, rate_overrides={name: cap.high}).cost_per_kWh_usd
+        rows.append({
+            "input": f"capex: {mid}", "kind": "rate", "unit": "USD per machine", "low_value": cap.low,
+            "base_value": cap.base, "high_value": cap.high, "cost_per_kWh_low_usd": lo, "cost_per_kWh_high_usd": hi,
+            "swing_usd_per_kWh": abs(hi - lo), "source": cat.machines[mid].source_of("capex_usd")})
 
     df = pd.DataFrame(rows, columns=COLUMNS)
     df = df.sort_values("swing_usd_per_kWh", ascending=False, kind="stable").reset_index(drop=True)

@@ -9,6 +9,9 @@ The only module that writes the workbook. Sheets:
   breakdown (the energy per cell is the defined name ``EnergyWh``).
 * **Breakdown**: cost per cell by category and item (materials = the BOM total, a formula).
 * **Materials**: cost per material, ``SUMIF`` over the BOM.
+* **Demand**: tonnes per year of every purchased material and element at the plant's volume, each
+  element as a share of world production (:func:`pouchline.demand.material_demand`); only when
+  the materials library has world figures (``elements:``).
 * **Sensitivity**: the tornado table (values: it needs the cost model, which Excel does not have).
 * **Plant** or **Line KPIs**: the costed stations (and the simulation's KPIs when given).
 * **Assumptions**: every convention, rate, yield and price with its source.
@@ -26,6 +29,7 @@ import os
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
+import pandas as pd
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
@@ -421,6 +425,28 @@ def _sheet_assumptions(ws: Worksheet, result: CostResult, rates: Any, materials:
     _finish(ws, "Assumptions", len(headers), len(rows) + 1, wrap_cols=(2, 5), widths={2: 70, 5: 70})
 
 
+def _sheet_demand(ws: Worksheet, demand: Any) -> None:
+    """Materials, then elements: t/yr at the plant's volume and the share of world production."""
+    columns = [("Kind", None), ("Item", None), ("Name", None), ("g per good cell", "#,##0.000"),
+               ("t per year", "#,##0.0"), ("World production (t/yr)", INT), ("Stage", None), ("Year", "0"),
+               ("Share of world production", "0.000%"), ("Supply risk", None), ("GWh/yr at world output", "#,##0.0"),
+               ("World reserves (t)", INT), ("Composition (wt%) / from materials", None), ("Source or note", None)]
+    _header(ws, [h for h, _ in columns])
+    rows = [("material", r.material_id, r.name, r.g_per_good_cell, r.demand_t_per_yr, None, "", None, None, "",
+             None, None, r.composition_wt_pct, r.note) for r in demand.materials.itertuples()]
+    rows += [("element", r.element, r.name, r.g_per_good_cell, r.demand_t_per_yr, r.world_production_t_per_yr,
+              r.world_production_stage, None if pd.isna(r.world_production_year) else int(r.world_production_year),
+              r.share_of_world_frac, "SUPPLY RISK" if r.supply_risk else "", r.GWh_per_yr_at_world_output,
+              r.world_reserves_t, r.from_materials, r.world_production_source) for r in demand.elements.itertuples()]
+    for i, row in enumerate(rows, start=2):
+        for j, (value, (_, fmt)) in enumerate(zip(row, columns), start=1):
+            if fmt is None:
+                put_text(ws.cell(i, j), value)
+            else:
+                put_number(ws.cell(i, j), None if value is None else float(value), fmt)
+    _finish(ws, "Demand", len(columns), len(rows) + 1, wrap_cols=(14,), widths={13: 40, 14: 70})
+
+
 # ------------------------------------------------------------------------------------------------
 # public API
 # ------------------------------------------------------------------------------------------------
@@ -433,6 +459,12 @@ def build_workbook(result: CostResult, bom: BomItem, *, recipe: Any, materials: 
     ws_bom = wb.create_sheet("BOM")
     ws_bd = wb.create_sheet("Breakdown")
     ws_mat = wb.create_sheet("Materials")
+    demand = None
+    if materials is not None and getattr(materials, "elements", None) and result.annual_good_cells > 0:
+        from pouchline.demand import material_demand
+
+        demand = material_demand(result, materials)
+        _sheet_demand(wb.create_sheet("Demand"), demand)
     ws_sens = wb.create_sheet("Sensitivity")
     ws_st = wb.create_sheet("Line KPIs" if result.plant_mode == "line" else "Plant")
     ws_as = wb.create_sheet("Assumptions")
@@ -450,6 +482,12 @@ def build_workbook(result: CostResult, bom: BomItem, *, recipe: Any, materials: 
                 extra.append((label, float(k[key]), unit, "line simulation", fmt))
         if k.get("bottleneck"):
             extra.append(("Bottleneck", str(k["bottleneck"]), "", str(k.get("bottleneck_why", "")), None))
+    if demand is not None and demand.tightest is not None:
+        t = demand.tightest
+        extra.append((f"Share of world {t['name']} production", t["share_of_world_frac"], "fraction",
+                      f"the tightest element at {demand.GWh_per_yr:,.3g} GWh/yr; see the Demand sheet", PCT2))
+        extra.append(("Volume that takes the world's whole output", t["GWh_per_yr_at_world_output"], "GWh/yr",
+                      f"of {t['name']} ({t['world_production_stage']}, {t['world_production_year']})", "#,##0.00"))
     energy_row = _sheet_summary(ws_sum, result, recipe, bd, extra)
     wb.defined_names["EnergyWh"] = DefinedName("EnergyWh", attr_text=f"Summary!$B${energy_row}")
     wb.defined_names["CostPerCell"] = DefinedName("CostPerCell", attr_text=f"Breakdown!$C${bd['total_row']}")

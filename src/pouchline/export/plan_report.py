@@ -77,28 +77,28 @@ def write_plan(plan: Any, out_dir: str | os.PathLike, *, lot: str = "LOT-0001", 
     bom = build_bom(cost, r, plan.materials)
     written.append(write_cost_workbook(out / "bom.xlsx", cost, bom, recipe=r, materials=plan.materials,
                                        rates=plan.rates, sensitivity=plan.sensitivity))
-    # The routing's punch sizes, checks and fixture are the recipe's: a traveler for a cell of
-    # another electrode size would print wrong instructions, so the sample traveler is then
-    # printed for the recipe's own electrode (with the plan's layer count) and says so.
-    from pouchline.cell import size_cell
-    from pouchline.export.traveler_model import routing_mismatch, traveler_blockers
+    # The traveler is for the planned cell, printed from the recipe revision that makes it (derived
+    # for this plan when the format, layers or line differ from the recipe's), never for another cell.
+    from pouchline.export.traveler_model import traveler_blockers
 
-    tcell = cell
-    why = routing_mismatch(r, cell.electrode_mm["length"], cell.electrode_mm["width"])
     note = ""
-    if why:
-        tcell = size_cell(r, plan.materials, layers=cell.layers if cell.within_thickness_limit else 1)
-        note = (f"Sample traveler for the recipe's own {tcell.electrode_mm['length']:g} x "
-                f"{tcell.electrode_mm['width']:g} mm electrode, not the planned cell: {why}")
-    blockers = traveler_blockers(r, plan.materials, tcell)
+    derived = getattr(plan, "derived", None)
+    if derived is not None:
+        name = f"recipe-rev-{derived.recipe.revision}.yaml"
+        put(name, derived.yaml_text(out / name))
+        put("recipe-diff.txt", derived.diff)
+        if derived.notes:
+            note = "\n".join(f"Recipe revision {derived.recipe.revision}: {n}" for n in derived.notes)
+    blockers = traveler_blockers(r, plan.materials, cell)
     if blockers:
-        note = ("No sample traveler: the recipe's steps contradict its design, so a route card would tell "
-                "the floor to make a different cell:\n" + "\n".join(f"- {p.field}: {p.message}" for p in blockers))
+        note = ("No sample traveler: the recipe revision cannot make the planned cell, so a route card would tell "
+                "the floor to make a different one:\n" + "\n".join(f"- {p.field}: {p.message}" for p in blockers))
     else:
         tr = build_traveler(r, lot=lot, cells=lot_cells, materials=plan.materials,
-                            materials_by_step_g=tcell.materials_by_step_g, issued=dt.date.today(), issue_note=note,
-                            cell_format=(f"{tcell.layers} layer(s), {tcell.capacity_Ah:.3g} Ah, electrode "
-                                         f"{tcell.electrode_mm['length']:g} x {tcell.electrode_mm['width']:g} mm"))
+                            materials_by_step_g=cell.materials_by_step_g, issued=dt.date.today(), issue_note="",
+                            cell_format=(f"{cell.layers} layer(s), {cell.capacity_Ah:.3g} Ah, electrode "
+                                         f"{cell.electrode_mm['length']:g} x {cell.electrode_mm['width']:g} mm"),
+                            purpose="sample")
         write_traveler(out / "traveler.pdf", tr, load_template(template))
         written.append(out / "traveler.pdf")
     if note:
@@ -156,6 +156,11 @@ def _readme(plan: Any, files: list[Path]) -> str:
             f"| rolled throughput yield | {100 * s['yield_rty']:.1f} % |",
             f"| bottleneck | {s['bottleneck']} |",
         ]
+    demand = getattr(plan, "demand", None)
+    if demand is not None:
+        from pouchline.demand import demand_markdown
+
+        lines += ["", *demand_markdown(demand)]
     lines += ["", "## Files", ""]
     lines += [f"- `{p.name if p.parent.name != 'charts' else 'charts/' + p.name}`" for p in files]
     return "\n".join(lines) + "\n"

@@ -305,11 +305,12 @@ class _Page:
         # left block: title, product, recipe, hash; the status banner at the bottom
         lw = mx - 2 * pad - left - pad
         x = left + pad
-        banner = t.header.status_banner and tr.status != "approved"
+        banner = tr.is_sample or (t.header.status_banner and tr.status != "approved")
         floor = bottom + pad + ((b + 2) if banner else 0)
         sp = t.fonts.small_pt
         title = [(f.bold, t.fonts.heading_pt, line) for line in self._fit(c, self.title, f.bold, t.fonts.heading_pt, lw)]
-        recipe_line = f"Recipe {tr.recipe_id}  rev {tr.revision}" + ("" if banner else f"  ({tr.status})")
+        recipe_line = (f"Recipe {tr.recipe_id}  rev {tr.revision}" + ("" if banner else f"  ({tr.status})")
+                       + (f", {tr.parent_text}" if tr.parent_text else ""))
         full = f"Content hash {tr.content_hash}"
         variants = [(2, full, 2), (1, full, 2), (2, full, 1), (1, full, 1), (1, f"Hash {tr.short_hash}", 1)]
         for product_lines, hash_text, hash_lines in variants:
@@ -331,7 +332,8 @@ class _Page:
         if banner:
             c.setFillColor(WARN)
             c.setFont(f.bold, b)
-            texts = [f"NOT APPROVED FOR PRODUCTION (recipe status: {tr.status})", f"NOT APPROVED (status: {tr.status})"]
+            texts = [f"SAMPLE - NOT FOR PRODUCTION (recipe status: {tr.status})",
+                     f"SAMPLE - NOT FOR PRODUCTION ({tr.status})", "SAMPLE - NOT FOR PRODUCTION"]
             text = next((t_ for t_ in texts if pdfmetrics.stringWidth(t_, f.bold, b) <= lw), texts[-1])
             c.drawString(x, bottom + pad, self._fit(c, text, f.bold, b, lw)[0])
             c.setFillColor(INK)

@@ -10,6 +10,12 @@ ISA-88 calls the master recipe scaled to one batch a *control recipe*. Here that
   checks and glovebox readings as rows of text ready to lay out;
 * the safety notes and material hazards, and the genealogy (parent lots).
 
+Texts that state design values (``{clamp_force_kN}``, ``{bolt_count} x {bolt_size}``) are filled
+from :func:`pouchline.cell.design_values.design_values` when the card is made. A *production*
+traveler is printed only from an approved revision; anything else is a *sample*, marked as
+such on every page (``purpose``). A revision made from another one says so on every page
+("modified from rev A (hash ...)").
+
 Everything here is pure: no files, no PDF. :mod:`pouchline.export.traveler` lays it out.
 """
 
@@ -19,13 +25,17 @@ import datetime as dt
 import math
 import re
 from dataclasses import dataclass
-from typing import Any, Mapping, Sequence
+from typing import Any, Literal, Mapping, Sequence
 
 from pouchline.errors import InputError, Problem
 from pouchline.materials import MaterialLibrary, Role
 from pouchline.recipe.document import Recipe
 from pouchline.recipe.params import Param
+from pouchline.recipe.refs import fill, fmt_number
 from pouchline.units import format_value
+
+#: What a traveler is for: the shop floor (approved revisions only) or a marked sample.
+PURPOSES = ("production", "sample")
 
 #: A lot number: capitals, digits and dashes, 3-32 characters, starting with a letter or digit.
 LOT_PATTERN_TEXT = r"^[A-Z0-9][A-Z0-9-]{2,31}$"
@@ -74,8 +84,8 @@ def routing_mismatch(recipe: Recipe, electrode_length_mm: float, electrode_width
             if got != want:
                 return (f"the routing punches cathodes {step.length_mm.target:g} x {step.width_mm.target:g} mm "
                         f"(step {step.id}) and its checks and fixture are for that size, but the cell has "
-                        f"{electrode_length_mm:g} x {electrode_width_mm:g} mm electrodes; make a recipe revision "
-                        "whose punching steps, checks and fixture match that format")
+                        f"{electrode_length_mm:g} x {electrode_width_mm:g} mm electrodes; make the recipe revision "
+                        "for that format (pouchline derive RECIPE --format ... --out rev.yaml, or pouchline plan)")
     return ""
 
 
@@ -165,16 +175,6 @@ def _scale(unit_key: str) -> float:
     return 100.0 if unit_key == "frac" else 1.0
 
 
-def fmt_number(value: float, digits: int = 4) -> str:
-    """A number for people: 4 significant digits, no exponent for ordinary values."""
-    if value == 0:
-        return "0"
-    txt = f"{value:.{digits}g}"
-    if "e" in txt:
-        txt = f"{value:.{max(digits - 1, 0)}e}"
-    return txt
-
-
 def param_texts(p: Param) -> tuple[str, str, str, str]:
     """``(target, tolerance, unit, limits)`` of a parameter as printed on the card.
 
@@ -206,6 +206,7 @@ def param_texts(p: Param) -> tuple[str, str, str, str]:
 
 
 _LABELS = {
+    "max_open_time_min": "Open time of the sulfide (max.)",
     "binder_frac": "Binder content",
     "depth_frac": "Prelithiation depth",
     "c_rate": "C-rate",
@@ -471,7 +472,7 @@ _NOT_SETTINGS = frozenset({"id", "name", "kind", "atmosphere", "equipment", "inp
                            "safety", "notes", "passes_um"})
 
 
-def _setting_rows(step: Any, materials: MaterialLibrary | None) -> list[RoutingRow]:
+def _setting_rows(step: Any, materials: MaterialLibrary | None, values: Mapping[str, Any]) -> list[RoutingRow]:
     rows: list[RoutingRow] = []
     for name in type(step).model_fields:
         if name in _NOT_SETTINGS:
@@ -494,20 +495,38 @@ def _setting_rows(step: Any, materials: MaterialLibrary | None) -> list[RoutingR
         elif name in _MATERIAL_ATTRS and materials is not None and str(v) in materials:
             method = f"{materials[str(v)].name} ({v})"
         else:
-            method = str(v)
+            method = _fill(str(v), values)
         rows.append(RoutingRow(kind="setting", label=param_label(name, unit_key), field=name, target=target,
                                unit=display_unit(unit_key) if unit_key else "", method=method))
     return rows
 
 
-def routing(recipe: Recipe, materials: MaterialLibrary | None = None) -> list[RoutingStep]:
+def _fill(text: str, values: Mapping[str, Any]) -> str:
+    return fill(text, values) if values else text
+
+
+def card_values(recipe: Recipe, materials: MaterialLibrary | None) -> Mapping[str, Any]:
+    """The design values the card's texts are filled with (none without a materials library)."""
+    if materials is None:
+        return {}
+    from pouchline.cell.design_values import design_values
+
+    return design_values(recipe, materials)
+
+
+def routing(recipe: Recipe, materials: MaterialLibrary | None = None,
+            values: Mapping[str, Any] | None = None) -> list[RoutingStep]:
     """Every step of ``recipe`` in order as rows for the traveler.
 
     Rows per step: glovebox O2/H2O readings (steps in an Ar glovebox or dry room), process
     parameters with target, tolerance, unit, acceptance limits and CTQ mark, fixed settings,
     the rolling schedule pass by pass (target exit thickness after each pass) and the step's
-    in-process checks.
+    in-process checks. A parameter that follows the design names it (``from cell...``) in its
+    method column; a ``max_`` parameter (the sulfide's open time) is a ceiling to record.
+    Texts are filled with ``values`` (default: the recipe's design values).
     """
+    if values is None:
+        values = card_values(recipe, materials)
     steps: list[RoutingStep] = []
     for no, s in enumerate(recipe.steps, start=1):
         atm = recipe.atmosphere(s.atmosphere)
@@ -524,10 +543,13 @@ def routing(recipe: Recipe, materials: MaterialLibrary | None = None) -> list[Ro
                                    method="dew-point meter reading"))
         for name, p in s.parameters().items():
             target, tol, unit, limits = param_texts(p)
+            if name.startswith("max_"):
+                tol, limits = "maximum", f"≤ {target}"
+            method = "; ".join(x for x in (f"from {p.ref}" if p.ref else "", p.note or "") if x)
             rows.append(RoutingRow(kind="param", label=param_label(name, p.unit), field=name, target=target,
                                    tolerance=tol, unit=unit, limits=limits, ctq=p.ctq, record=p.record,
-                                   source=p.source_tag or "", method=p.note or ""))
-        rows.extend(_setting_rows(s, materials))
+                                   source="design" if p.ref else (p.source_tag or ""), method=method))
+        rows.extend(_setting_rows(s, materials, values))
         if s.kind == "rolling_schedule":
             sched = s.schedule_um()
             prev = s.start_thickness_um.target
@@ -544,18 +566,19 @@ def routing(recipe: Recipe, materials: MaterialLibrary | None = None) -> list[Ro
                 prev = h
         for c in s.checks:
             target, tol, unit, limits = param_texts(c.spec)
-            method = c.method + (f"; {c.frequency}" if c.frequency and c.frequency != "every lot" else "")
-            rows.append(RoutingRow(kind="check", label=f"Check: {c.name}", field=c.id, target=target,
+            method = _fill(c.method, values) + (f"; {c.frequency}" if c.frequency and c.frequency != "every lot"
+                                                else "")
+            rows.append(RoutingRow(kind="check", label=f"Check: {_fill(c.name, values)}", field=c.id, target=target,
                                    tolerance=tol, unit=unit, limits=limits, ctq=c.spec.ctq, record=True,
                                    method=method))
         inputs = tuple(
             (materials[m].name if materials is not None and m in materials else m) for m in s.inputs
         )
         steps.append(RoutingStep(
-            no=no, id=s.id, name=s.name, kind=s.kind, atmosphere=atm.describe(), atmosphere_kind=atm.kind,
-            equipment=s.equipment, inputs=inputs, output=s.output,
-            safety=tuple((n, recipe.safety_note(n).title) for n in s.safety),
-            notes=s.notes, rows=tuple(rows),
+            no=no, id=s.id, name=_fill(s.name, values), kind=s.kind, atmosphere=atm.describe(),
+            atmosphere_kind=atm.kind, equipment=_fill(s.equipment, values), inputs=inputs,
+            output=_fill(s.output, values), safety=tuple((n, recipe.safety_note(n).title) for n in s.safety),
+            notes=_fill(s.notes, values), rows=tuple(rows),
         ))
     return steps
 
@@ -570,12 +593,13 @@ class SafetyLine:
     source: str = ""
 
 
-def safety_lines(recipe: Recipe) -> list[SafetyLine]:
-    """Every safety note of the recipe with the numbers of the steps it applies to."""
+def safety_lines(recipe: Recipe, values: Mapping[str, Any] | None = None) -> list[SafetyLine]:
+    """Every safety note of the recipe with the numbers of the steps it applies to, filled with ``values``."""
     out = []
     for n in recipe.safety_notes:
         nos = tuple(i for i, s in enumerate(recipe.steps, start=1) if n.id in s.safety)
-        out.append(SafetyLine(id=n.id, title=n.title, text=n.text, steps=nos, source=n.source or ""))
+        out.append(SafetyLine(id=n.id, title=_fill(n.title, values or {}), text=_fill(n.text, values or {}),
+                              steps=nos, source=n.source or ""))
     return out
 
 
@@ -671,6 +695,12 @@ class Traveler:
     hazards: tuple[SafetyLine, ...]
     genealogy: tuple[GenealogyLine, ...]
     cell_format: str = ""
+    purpose: str = "sample"
+    parent_text: str = ""
+
+    @property
+    def is_sample(self) -> bool:
+        return self.purpose != "production"
 
     @property
     def cells_text(self) -> str:
@@ -702,8 +732,12 @@ def build_traveler(
     issued: dt.date | None = None,
     issue_note: str = "",
     cell_format: str = "",
+    purpose: Literal["production", "sample"] = "sample",
 ) -> Traveler:
     """The control recipe of one lot of ``recipe``.
+
+    ``purpose='production'`` is refused (:class:`InputError`) unless the recipe is approved; a
+    sample is printed from any revision and marked "SAMPLE - NOT FOR PRODUCTION" on every page.
 
     Material quantities come from ``materials_by_step_g`` (preferred: feed materials by step,
     see :func:`issue_from_steps`) or ``materials_g_per_cell`` (grams per cell, issued as given).
@@ -713,6 +747,7 @@ def build_traveler(
     """
     check_lot(lot)
     check_cells(cells)
+    check_purpose(recipe, purpose)
     if not isinstance(scrap_allowance, Mapping):
         scrap_allowance = check_scrap_allowance(scrap_allowance)
     use = material_use(recipe)
@@ -727,12 +762,27 @@ def build_traveler(
         issue = None
         ids = issue_order(recipe, [m for m in use if m not in intermediates(recipe)])
     names = tuple((m, materials[m].name if materials is not None and m in materials else m) for m in ids)
+    values = card_values(recipe, materials)
     return Traveler(
         lot=lot, cells=cells, issued=issued or dt.date.today(),
         recipe_id=recipe.id, revision=recipe.revision, status=recipe.status, title=recipe.title,
         content_hash=recipe.hash, short_hash=recipe.short_hash, qr=qr_payload(lot, recipe),
         scrap_allowance=scrap_allowance, issue=issue, issue_note=issue_note, issue_materials=names,
-        routing=tuple(routing(recipe, materials)), safety=tuple(safety_lines(recipe)),
+        routing=tuple(routing(recipe, materials, values)), safety=tuple(safety_lines(recipe, values)),
         hazards=tuple(material_hazards(recipe, materials, ids)),
         genealogy=tuple(genealogy(recipe, materials, genealogy_lots)), cell_format=cell_format,
+        purpose=purpose, parent_text=recipe.parent_text,
     )
+
+
+def check_purpose(recipe: Recipe, purpose: Any, field: str = "--sample") -> str:
+    """``purpose`` if the recipe may be printed for it: production needs an approved revision."""
+    if purpose not in PURPOSES:
+        raise ValueError(f"purpose {purpose!r} is not one of {PURPOSES}")
+    if purpose == "production" and recipe.status != "approved":
+        why = f" ({recipe.parent_text})" if recipe.parent_text else ""
+        raise InputError.single(
+            field, "", f"recipe {recipe.id} rev {recipe.revision} is {recipe.status}{why}, not approved: a production "
+            "traveler needs an approved revision (status approved, approved_by, approved_date); print a marked "
+            "sample with --sample", value=recipe.status)
+    return purpose

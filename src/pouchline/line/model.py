@@ -329,6 +329,7 @@ class Station(_Model):
     zone: str | None = None
     zone_slots: int = 1
     footprint_m2: float | None = None
+    equipment: str | None = None  # an id of recipes/equipment.yaml; its figures fill fields not given here
     source: str | None = None
     notes: str | None = None
 
@@ -894,6 +895,9 @@ class Line(_Model):
         if not isinstance(data, Mapping):
             raise InputError.single(source, "", f"a line file must be a mapping with name, calendar and "
                                     f"stations, not {type(data).__name__}", None)
+        from pouchline.equipment import resolve_line_equipment
+
+        data = resolve_line_equipment(data, source)
         try:
             return cls.model_validate(data)
         except ValidationError as exc:

@@ -19,6 +19,17 @@ ATOMIC_MASS_G_MOL: dict[str, float] = {
     "Al": 26.982,
     "Co": 58.933,
     "O": 15.999,
+    # for the element composition of purchased materials (materials library formulas)
+    "H": 1.008,
+    "C": 12.011,
+    "N": 14.007,
+    "F": 18.998,
+    "P": 30.974,
+    "S": 32.06,
+    "Cl": 35.45,
+    "Mn": 54.938,
+    "Fe": 55.845,
+    "Ni": 58.693,
 }
 
 

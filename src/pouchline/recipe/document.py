@@ -2,41 +2,55 @@
 
 A recipe has a header (id, revision, status, author, date), the atmospheres its steps run in,
 safety notes, the cell design and the ordered process steps. Its content hash covers everything
-technical (design, steps, atmospheres, safety notes) and none of the document metadata, so a
-re-approval does not change it and any change of a number does.
+technical (design, steps, atmospheres, safety notes, declared deviations) and none of the
+document metadata, so a re-approval does not change it and any change of a number does.
+
+Change control: a revision is ``draft`` -> ``review`` -> ``approved`` (with ``approved_by`` and
+``approved_date``) -> ``obsolete``. A revision made from another one names it in ``derived_from``
+(id, revision, content hash and whether it was derived for a product or modified by an edit) and
+lists what changed in ``changes``; see :mod:`pouchline.recipe.revisions`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import math
 import hashlib
 import json
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
 from pouchline.recipe.design import CellDesign
-from pouchline.recipe.params import check_source
+from pouchline.recipe.params import P, check_source
 from pouchline.recipe.steps import Step
 
 Slug = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)]
 
 #: Fields that describe the document rather than the cell or process; not hashed.
 METADATA_FIELDS = frozenset({"id", "revision", "status", "author", "date", "title", "description",
-                             "content_hash", "materials_library", "schema_version"})
+                             "content_hash", "materials_library", "schema_version", "approved_by",
+                             "approved_date", "derived_from", "changes"})
+#: Revision statuses in their order of life.
+STATUSES = ("draft", "review", "approved", "obsolete")
 
 
 class Atmosphere(BaseModel):
     """Where a step runs: open air, an Ar glovebox with O2/H2O limits, a dry room, or an inert-gas
     flow in closed equipment (a tube furnace under Ar)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     id: Slug
     kind: Literal["air", "argon_glovebox", "dry_room", "inert_gas"]
-    o2_ppm_max: float | None = Field(default=None, ge=0)
-    h2o_ppm_max: float | None = Field(default=None, ge=0)
-    dew_point_C_max: float | None = Field(default=None, le=0)
+    o2_ppm_max: float | None = Field(default=None, ge=0, le=1_000_000)
+    h2o_ppm_max: float | None = Field(default=None, ge=0, le=1_000_000)
+    dew_point_C_max: float | None = Field(default=None, ge=-120, le=0)
+    max_open_time_min: P("min", gt=0, le=10_000) | None = Field(
+        default=None, description="longest time a sulfide may stand open in this atmosphere per step (a dry room's "
+                                  "exposure limit); steps refer to it with max_open_time_min: {from: ...}")
     source: str | None = None
 
     _src = field_validator("source")(classmethod(lambda cls, v: check_source(v)))
@@ -49,6 +63,16 @@ class Atmosphere(BaseModel):
             raise ValueError("a dry_room needs dew_point_C_max")
         return self
 
+    @property
+    def h2o_ppm(self) -> float | None:
+        """Water content at the dew point (Magnus formula over ice), ppm by volume: -40 degC is ~127 ppm."""
+        if self.kind != "dry_room" or self.dew_point_C_max is None:
+            return self.h2o_ppm_max
+
+        t = self.dew_point_C_max
+        p_hpa = 6.112 * math.exp(22.46 * t / (272.62 + t))  # Magnus over ice (WMO 2008)
+        return p_hpa / 1013.25 * 1e6
+
     def describe(self) -> str:
         if self.kind == "air":
             return "air"
@@ -56,7 +80,8 @@ class Atmosphere(BaseModel):
             return f"Ar glovebox (O2 < {self.o2_ppm_max:g} ppm, H2O < {self.h2o_ppm_max:g} ppm)"
         if self.kind == "inert_gas":
             return "inert gas flow in closed equipment"
-        return f"dry room (dew point <= {self.dew_point_C_max:g} °C)"
+        limit = f", sulfide open <= {self.max_open_time_min.target:g} min per step" if self.max_open_time_min else ""
+        return f"dry room (dew point <= {self.dew_point_C_max:g} °C{limit})"
 
     @property
     def protects_sulfides(self) -> bool:
@@ -72,11 +97,43 @@ class SafetyNote(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     id: Slug
-    title: str
-    text: str
+    title: str = Field(min_length=1, max_length=200)
+    text: str = Field(min_length=1, max_length=4000)
     source: str | None = None
 
     _src = field_validator("source")(classmethod(lambda cls, v: check_source(v)))
+
+
+class Parent(BaseModel):
+    """The revision a recipe was made from."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str = Field(min_length=1, max_length=64)
+    revision: str = Field(min_length=1, max_length=16)
+    content_hash: str = Field(pattern=r"^sha256:[0-9a-f]{64}$")
+    relation: Literal["derived", "modified"] = Field(
+        description="derived for a product (pouchline derive, plan) or modified by an edit (--set, the app)")
+
+    @field_validator("revision", mode="before")
+    @classmethod
+    def _text(cls, v: Any) -> Any:
+        return str(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else v
+
+    def describe(self) -> str:
+        """'modified from rev A (hash 1a2b3c4d5e6f)'."""
+        return f"{self.relation} from rev {self.revision} (hash {self.content_hash.split(':', 1)[1][:12]})"
+
+
+class DeclaredDeviation(BaseModel):
+    """A difference between this recipe and a line that the revision accepts (validate RECIPE LINE)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    kind: Literal["atmosphere", "format", "missing_step"]
+    step: str | None = Field(default=None, description="the step it concerns; None: every step")
+    line: str | None = Field(default=None, description="the line's name; None: any line")
+    reason: str = Field(min_length=1, max_length=1000)
 
 
 class Recipe(BaseModel):
@@ -94,6 +151,12 @@ class Recipe(BaseModel):
     description: str = ""
     materials_library: str = Field(default="materials.yaml", description="path relative to the recipe file")
     content_hash: str | None = Field(default=None, description="sha256 of the technical content, as stored")
+    approved_by: str | None = Field(default=None, min_length=1, max_length=200)
+    approved_date: dt.date | None = None
+    derived_from: Parent | None = None
+    changes: list[str] = Field(default_factory=list, description="what changed from derived_from")
+    deviations: list[DeclaredDeviation] = Field(
+        default_factory=list, description="differences from a line this revision accepts, each with its reason")
     atmospheres: list[Atmosphere] = Field(min_length=1)
     safety_notes: list[SafetyNote] = Field(default_factory=list)
     cell: CellDesign
@@ -108,6 +171,30 @@ class Recipe(BaseModel):
                 "that '010' or '1.10' keep their meaning"
             )
         return v
+
+    _source_dir: Path | None = PrivateAttr(default=None)
+
+    @model_validator(mode="after")
+    def _approval(self) -> "Recipe":
+        if self.status == "approved":
+            missing = [f for f in ("approved_by", "approved_date") if getattr(self, f) is None]
+            if missing:
+                raise ValueError(f"status: an approved revision names who approved it and when; "
+                                 f"{' and '.join(missing)} missing")
+            if self.content_hash is None:
+                raise ValueError("status: an approved revision stores its content_hash (the hash pouchline validate "
+                                 "prints), so any later edit of the file is caught; approve in the file, not with "
+                                 "--set (an override never approves)")
+        elif self.status in ("draft", "review") and (self.approved_by or self.approved_date):
+            raise ValueError(f"status: a {self.status} revision is not approved; remove approved_by and "
+                             "approved_date (they belong to the approved revision)")
+        if self.approved_date is not None and self.approved_date < self.date:
+            raise ValueError(f"approved_date: {self.approved_date} is before the revision's date {self.date}")
+        if self.derived_from is not None and self.derived_from.id == self.id \
+                and self.derived_from.revision == self.revision:
+            raise ValueError(f"derived_from: names this revision ({self.revision}) itself; a new revision needs a "
+                             "new revision label")
+        return self
 
     @model_validator(mode="after")
     def _references(self) -> "Recipe":
@@ -153,6 +240,19 @@ class Recipe(BaseModel):
     @property
     def step_ids(self) -> list[str]:
         return [s.id for s in self.steps]
+
+    @property
+    def materials_library_path(self) -> Path | None:
+        """The materials library this recipe was loaded with (absolute), if it was loaded from a file."""
+        if self._source_dir is None:
+            return None
+        p = Path(self.materials_library)
+        return p if p.is_absolute() else (self._source_dir / p).resolve()
+
+    @property
+    def parent_text(self) -> str:
+        """'modified from rev A (hash 1a2b3c4d5e6f)', or '' for a revision made from none."""
+        return self.derived_from.describe() if self.derived_from is not None else ""
 
     # -- hashing ---------------------------------------------------------------------------
     def technical_content(self) -> dict[str, Any]:

@@ -1,14 +1,18 @@
 """Loading, validating, overriding and dumping recipes and the materials library.
 
-The only module of :mod:`pouchline.recipe` that touches files. Validation has three layers:
-pydantic (types, units, per-model physics), references inside the recipe (atmospheres, safety
-notes, step ids) and :func:`check_against_library` (material ids, melting point, sulfides in a
-protective atmosphere, consistency of steps with the cell design).
+The only module of :mod:`pouchline.recipe` that touches files. Loading (:func:`recipe_from_data`)
+applies ``--set`` overrides (an edit of a released revision becomes a new draft revision, see
+:mod:`pouchline.recipe.revisions`), fills in every ``from:`` reference from the design
+(:mod:`pouchline.recipe.refs`) and validates in four layers: pydantic (types, units, ranges,
+per-model physics), references inside the recipe (atmospheres, safety notes, step ids),
+:func:`check_against_library` (material ids, melting point, sulfides in a protective atmosphere)
+and :func:`pouchline.cell.consistency.recipe_consistency` (no step contradicts the design).
 """
 
 from __future__ import annotations
 
 import copy
+import json
 import os
 from pathlib import Path
 from typing import Any, Iterable, Sequence
@@ -63,6 +67,8 @@ def apply_overrides(data: dict, overrides: Iterable[tuple[str, Any] | str], sour
         for i, key in enumerate(keys):
             last = i == len(keys) - 1
             where = ".".join(keys[: i + 1])
+            if isinstance(node, dict) and ("from" in node or "ref" in node) and key in ("target", "value"):
+                raise InputError.single(source, path, _follows(node))
             if isinstance(node, list):
                 idx = _list_index(node, key)
                 if idx is None:
@@ -75,12 +81,12 @@ def apply_overrides(data: dict, overrides: Iterable[tuple[str, Any] | str], sour
                         allowed += f" or one of the names {names}"
                     raise InputError.single(source, path, f"{key!r} at {where} is not {allowed}")
                 if last:
-                    node[idx] = _merge_value(node[idx], value)
+                    node[idx] = _merge(node[idx], value, source, path)
                 else:
                     node = node[idx]
             elif isinstance(node, dict):
                 if last:
-                    node[key] = _merge_value(node.get(key), value)
+                    node[key] = _merge(node.get(key), value, source, path)
                     if key in ("value", "target") and "source" in node:
                         node["source"] = "user: --set"
                 else:
@@ -103,7 +109,23 @@ def _list_index(node: list, key: str) -> int | None:
     return None
 
 
+def _merge(old: Any, new: Any, source: str, path: str) -> Any:
+    try:
+        return _merge_value(old, new)
+    except ValueError as exc:
+        raise InputError.single(source, path, str(exc)) from None
+
+
+def _follows(node: dict) -> str:
+    ref = node.get("from", node.get("ref"))
+    where = f"set {ref} instead" if isinstance(ref, str) and not ref.startswith("derived.") else \
+        "change the design it is computed from instead"
+    return f"follows {ref} (one source per value): {where}"
+
+
 def _merge_value(old: Any, new: Any) -> Any:
+    if isinstance(old, dict) and ("from" in old or "ref" in old) and not isinstance(new, dict):
+        raise ValueError(_follows(old))
     if isinstance(old, dict) and "value" in old and "source" in old and not isinstance(new, dict):
         return {**old, "value": new, "source": "user: --set"}  # a price point
     if isinstance(old, dict) and "target" in old and not isinstance(new, dict):
@@ -144,14 +166,25 @@ def recipe_from_data(
     overrides: Sequence[tuple[str, Any] | str] = (),
     check_hash: bool = True,
 ) -> tuple[Recipe, MaterialLibrary]:
-    """Validate recipe data (already parsed YAML) into a :class:`Recipe` and its library."""
+    """Validate recipe data (already parsed YAML) into a :class:`Recipe` and its library.
+
+    Overrides are applied first; an edit of a released revision becomes a new draft revision
+    (:func:`pouchline.recipe.revisions.as_edit`). Then every ``from:`` is filled in from the
+    design and the whole recipe is validated; every problem found is raised at once.
+    """
+    from pouchline.recipe.refs import attributed, resolve_references
+    from pouchline.recipe.revisions import RELEASED, as_edit, edits_content
+
     recipe_ovr, material_ovr = split_overrides(overrides)
+    parent_data = data
     if recipe_ovr:
         data = apply_overrides(data, recipe_ovr)
         data.pop("content_hash", None)  # the stored hash described the file, not this run
-    recipe = validate_model(Recipe, data, source)
     if materials is None:
-        lib_path = Path(recipe.materials_library)
+        lib_name = data.get("materials_library", "materials.yaml") if isinstance(data, dict) else "materials.yaml"
+        if not isinstance(lib_name, str) or not lib_name.strip():
+            raise InputError.single(source, "materials_library", f"{lib_name!r} is not a file name")
+        lib_path = Path(lib_name)
         if not lib_path.is_absolute():
             lib_path = (base_dir or RECIPES_DIR) / lib_path
         materials = load_materials(lib_path) if not material_ovr else None
@@ -162,18 +195,52 @@ def recipe_from_data(
     elif material_ovr:
         materials = validate_model(
             MaterialLibrary, apply_overrides(materials.model_dump(mode="json"), material_ovr), "materials (with --set)")
+    if recipe_ovr and isinstance(parent_data, dict) and parent_data.get("status") in RELEASED \
+            and edits_content(parent_data, data):
+        parent = _parent(parent_data, source, materials, base_dir)
+        data = as_edit(data, parent, recipe_ovr, source="--set")
+    data = resolve_references(data, source, materials)
+    try:
+        recipe = validate_model(Recipe, data, source)
+    except InputError as exc:
+        real = [p for p in exc.problems if "was not resolved" not in p.message]
+        raise InputError(real or exc.problems) from None
+    recipe._source_dir = (base_dir or RECIPES_DIR).resolve()
     problems = check_against_library(recipe, materials, source)
+    if not problems:
+        from pouchline.cell.consistency import recipe_consistency
+
+        problems = attributed(lambda: recipe_consistency(recipe, materials, source), source)
     if check_hash and recipe.content_hash is not None and recipe.content_hash != recipe.compute_hash():
         problems.append(Problem(
             field="content_hash", value=recipe.content_hash, source=source,
             message=(f"{recipe.content_hash} does not match the content, which hashes to "
-                     f"{recipe.compute_hash()}: the recipe was changed after it was hashed. Raise the "
-                     "revision and store the new hash (pouchline validate --print-hash), or remove "
-                     "content_hash while drafting"),
+                     f"{recipe.compute_hash()}: the recipe, or a design value its steps follow (also from the "
+                     "materials library), changed after it was hashed. Raise the revision and store the new hash "
+                     "(the hash pouchline validate prints), or remove content_hash while drafting"),
         ))
     if problems:
         raise InputError(problems)
     return recipe, materials
+
+
+_PARENTS: dict[str, Recipe] = {}
+
+
+def _parent(data: dict, source: str, materials: MaterialLibrary, base_dir: Path | None) -> Recipe:
+    """The validated released revision an edit starts from (cached: a sweep edits the same parent often)."""
+    try:
+        key = json.dumps([source, str(base_dir), id(materials), data], sort_keys=True, default=str)
+    except (TypeError, ValueError):
+        key = None
+    if key is not None and key in _PARENTS:
+        return _PARENTS[key]
+    parent, _ = recipe_from_data(data, source, materials=materials, base_dir=base_dir)
+    if key is not None:
+        if len(_PARENTS) >= 16:
+            _PARENTS.clear()
+        _PARENTS[key] = parent
+    return parent
 
 
 def load_recipe(
@@ -210,12 +277,43 @@ def dump_recipe(recipe: Recipe, *, with_hash: bool = True) -> str:
 
     Loading the text gives an equal recipe with the same content hash.
     """
-    data = recipe.model_dump(mode="json", exclude_none=True, exclude_defaults=False)
+    data = recipe_data(recipe)
     if with_hash:
         data["content_hash"] = recipe.compute_hash()
     else:
         data.pop("content_hash", None)
     return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)
+
+
+def recipe_data(recipe: Recipe) -> dict:
+    """The recipe as plain data in the file's form: a parameter that follows the design keeps its
+    ``from`` and no target, a relative tolerance its ``tol_frac`` and no absolute ``tol``."""
+    data = recipe.model_dump(mode="json", exclude_none=True, exclude_defaults=False, by_alias=True)
+
+    def strip(node: Any) -> Any:
+        if isinstance(node, dict):
+            if "unit" in node and "target" in node:
+                node = dict(node)
+                if "from" in node:
+                    node.pop("target")
+                if "tol_frac" in node:
+                    node.pop("tol", None)
+                if node.get("ctq"):
+                    node.pop("record", None)  # implied
+                if not node.get("record", True):
+                    node.pop("record")
+                if not node.get("ctq", True):
+                    node.pop("ctq")
+            return {k: strip(v) for k, v in node.items()}
+        if isinstance(node, list):
+            return [strip(v) for v in node]
+        return node
+
+    out = strip(data)
+    for key in ("changes", "deviations"):
+        if not out.get(key):
+            out.pop(key, None)
+    return out
 
 
 # -- cross-checks --------------------------------------------------------------------------------
@@ -311,32 +409,4 @@ def check_against_library(recipe: Recipe, materials: MaterialLibrary, source: st
                     f"{s.atmosphere!r} ({atm.describe()}) does not protect the sulfide {sorted(hit)} from moisture; "
                     "use an Ar glovebox (H2O <= 1 ppm) or a dry room at <= -40 degC dew point")
 
-    # Steps consistent with the design
-    film = cell.electrolyte_film
-    for s in recipe.steps_of_kind("film_fibrillation"):
-        if abs(s.binder_frac.target - film.binder_frac.target) > 1e-9:
-            bad(f"steps.{s.id}.binder_frac", s.binder_frac.target,
-                f"{s.binder_frac.target:g} differs from cell.electrolyte_film.binder_frac {film.binder_frac.target:g}")
-    for s in recipe.steps_of_kind("hot_rolling"):
-        d = cell.cathode.active_loading_mg_cm2.target
-        if not s.active_loading_mg_cm2.lower - 1e-9 <= d <= s.active_loading_mg_cm2.upper + 1e-9:
-            bad(f"steps.{s.id}.active_loading_mg_cm2", s.active_loading_mg_cm2.target,
-                f"the design's active loading {d:g} mg/cm2 is outside this step's spec "
-                f"{s.active_loading_mg_cm2.lower:g}-{s.active_loading_mg_cm2.upper:g} mg/cm2")
-    design_p = cell.conditions.stack_pressure_MPa.target
-    for s in recipe.steps_of_kind("clamping"):
-        if not s.pressure_MPa.lower - 1e-9 <= design_p <= s.pressure_MPa.upper + 1e-9:
-            bad(f"steps.{s.id}.pressure_MPa", s.pressure_MPa.target,
-                f"clamps at {s.pressure_MPa.describe()} but the design's stack pressure "
-                f"(cell.conditions.stack_pressure_MPa) is {design_p:g} MPa")
-        if design_p > s.fixture_rated_pressure_MPa:
-            bad("cell.conditions.stack_pressure_MPa", design_p,
-                f"{design_p:g} MPa exceeds the fixture rating of step {s.id} ({s.fixture_rated_pressure_MPa:g} MPa)")
-    for s in recipe.steps_of_kind("punching"):
-        if s.part == "cathode":
-            want = (pk.electrode_length_mm.target, pk.electrode_width_mm.target)
-            got = (s.length_mm.target, s.width_mm.target)
-            if sorted(want) != sorted(got):
-                bad(f"steps.{s.id}.length_mm", got,
-                    f"punches {got[0]:g} x {got[1]:g} mm but the design's electrode is {want[0]:g} x {want[1]:g} mm")
     return probs

@@ -12,6 +12,15 @@ field's name (``temperature_C``, ``pressure_MPa``). In a recipe file it may be w
 
 pint parses it once, at load time (see :mod:`pouchline.units`); the model then holds floats.
 
+A parameter that the cell design fixes is not typed twice: ``from`` names where its target comes
+from, and the loader (:mod:`pouchline.recipe.refs`) fills the target in::
+
+      active_loading_mg_cm2: {from: cell.cathode.active_loading_mg_cm2, tol: 0.5, ctq: true}
+      thickness_um: {from: derived.cathode_thickness_um, tol: 5, record: true}
+
+``tol_frac`` is a tolerance relative to the target (0.024 = ± 2.4 %), for checks that scale with
+the product (a sheet mass). A CTQ parameter is always recorded (``ctq`` implies ``record``).
+
 Sources carry the tags of ``shared/reference/process-data.md``: ``paper`` ([P]), ``derived``
 ([D], arithmetic on paper values), ``estimate`` ([E], engineering estimate), ``sourced`` (a named
 outside source), ``assumed`` (the paper does not give it; a placeholder to confirm) and ``user``
@@ -23,7 +32,9 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+import math
+
+from pydantic import AliasChoices, BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
 from pouchline.units import format_value, to_canonical
 
@@ -66,19 +77,44 @@ class Param(BaseModel):
     record the actual value on the batch traveler.
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False, populate_by_name=True)
 
     target: float
     unit: str
     tol: float | None = None
+    tol_frac: float | None = Field(default=None, ge=0, le=1, description="tolerance relative to the target")
     low: float | None = None
     high: float | None = None
     ctq: bool = False
     record: bool = False
     source: str | None = None
     note: str | None = None
+    ref: str | None = Field(default=None, validation_alias=AliasChoices("from", "ref"), serialization_alias="from",
+                            description="where the target comes from (cell.<path>, derived.<name>, ...)")
 
     _check_source = field_validator("source")(classmethod(lambda cls, v: check_source(v)))
+
+    @model_validator(mode="before")
+    @classmethod
+    def _implied(cls, data: Any) -> Any:
+        """ctq implies record; tol_frac gives tol (relative to the target)."""
+        if not isinstance(data, dict):
+            return data
+        if data.get("ctq") is True:
+            if data.get("record") is False:
+                raise ValueError("a CTQ parameter is always recorded on the traveler: drop 'record: false'")
+            data = {**data, "record": True}
+        frac, t = data.get("tol_frac"), data.get("target")
+        if frac is not None:
+            if isinstance(frac, bool) or not isinstance(frac, (int, float)) or not 0 <= frac <= 1:
+                raise ValueError(f"tol_frac: {frac!r} must be a fraction from 0 to 1 (0.024 = ± 2.4 %)")
+            if isinstance(t, (int, float)) and not isinstance(t, bool) and math.isfinite(t):
+                tol = abs(t) * frac
+                given = data.get("tol")
+                if isinstance(given, (int, float)) and not math.isclose(given, tol, rel_tol=1e-9, abs_tol=1e-12):
+                    raise ValueError(f"gives tol {given:g} and tol_frac {frac:g} (= {tol:g}); give one of them")
+                data = {**data, "tol": tol}
+        return data
 
     @model_validator(mode="after")
     def _limits(self) -> "Param":
@@ -130,6 +166,10 @@ class Param(BaseModel):
         return txt
 
 
+#: Physical limits every parameter in a unit obeys, whatever its field's own bounds.
+_UNIT_LIMITS: dict[str, dict[str, float]] = {"C": {"ge": -273.15}, "K": {"ge": 0.0}}
+
+
 def _param_before(unit_key: str, bounds: dict[str, float], value: Any) -> Any:
     """Turn what a file says into the fields of a :class:`Param` in ``unit_key``."""
     if isinstance(value, Param):
@@ -142,6 +182,10 @@ def _param_before(unit_key: str, bounds: dict[str, float], value: Any) -> Any:
                 "write the value with its unit instead (e.g. target: '88 degC')"
             )
         if data.get("target") is None:
+            ref = data.get("from", data.get("ref"))
+            if ref is not None:
+                raise ValueError(f"'from: {ref}' was not resolved: load the recipe with pouchline.recipe.load_recipe "
+                                 "(which fills in targets from the design), or give a target")
             raise ValueError("a parameter mapping needs a 'target' value")
     elif value is None:
         raise ValueError("needs a value (a number in the field's unit or a quantity such as '30 MPa')")
@@ -157,8 +201,13 @@ def _param_before(unit_key: str, bounds: dict[str, float], value: Any) -> Any:
         else:
             out[key] = raw
     out["unit"] = unit_key
+    for key in ("target", "low", "high", "tol", "tol_frac"):
+        v = out.get(key)
+        if isinstance(v, float) and not math.isfinite(v):
+            raise ValueError(f"{key}: {v!r} is not a finite number")
     t = out["target"]
     shown = format_value(t, unit_key)
+    bounds = {**_UNIT_LIMITS.get(unit_key, {}), **bounds}
     if "gt" in bounds and not t > bounds["gt"]:
         raise ValueError(f"{shown} must be greater than {format_value(bounds['gt'], unit_key)}")
     if "ge" in bounds and not t >= bounds["ge"]:
@@ -193,6 +242,23 @@ def quantity(unit_key: str, *, gt: float | None = None, ge: float | None = None,
         return _param_before(_u, _b, v)["target"] if not isinstance(v, dict) else _bad_mapping(v)
 
     return Annotated[float, BeforeValidator(_conv), Field(description=description or f"in {unit_key}")]
+
+
+def count(ge: int, le: int, *, description: str = ""):
+    """The type of a whole-number field from ``ge`` to ``le`` (a pass count, cells per fixture).
+
+    ``1e19`` or ``2.5`` is refused with the allowed range in the message.
+    """
+
+    def _conv(v: Any) -> Any:
+        if isinstance(v, bool):
+            raise ValueError(f"{v!r} is a yes/no value; give a whole number from {ge} to {le}")
+        if isinstance(v, float) and (not math.isfinite(v) or v != int(v)) or \
+                isinstance(v, (int, float)) and not ge <= v <= le:
+            raise ValueError(f"{v!r} must be a whole number from {ge} to {le}")
+        return int(v) if isinstance(v, float) else v
+
+    return Annotated[int, BeforeValidator(_conv), Field(ge=ge, le=le, description=description)]
 
 
 def _bad_mapping(v: dict) -> float:

@@ -2,7 +2,9 @@
 
 Every parameter is a :class:`~pouchline.recipe.params.Param` whose canonical unit is the suffix
 of its field name. Parameters that the paper does not give carry an ``assumed:`` or
-``estimate:`` source so that nobody mistakes them for measured values.
+``estimate:`` source so that nobody mistakes them for measured values. Every number is finite and
+within a physical range; a rolling schedule has at most :data:`MAX_ROLLING_PASSES` passes (checked
+before the schedule is built, so a reduction of 1e-6 per pass is refused at once, not computed).
 """
 
 from __future__ import annotations
@@ -12,15 +14,19 @@ from typing import Annotated, Literal, Union
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from pouchline.recipe.conversions import max_draft_um, rolling_passes, rolling_schedule_um
-from pouchline.recipe.params import Check, P, Param
+from pouchline.recipe.params import Check, P, Param, count
 
 Slug = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)]
+
+#: Most passes a rolling schedule may have (estimate: a mill schedule has ~5-20; 100 is far beyond
+#: any real one and keeps a typo such as a 1e-6 reduction per pass from building millions of passes).
+MAX_ROLLING_PASSES = 100
 
 
 class StepBase(BaseModel):
     """What every step has: identity, where it runs, what it consumes, checks and safety."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     id: Slug
     name: str = Field(min_length=1, max_length=200)
@@ -31,6 +37,11 @@ class StepBase(BaseModel):
     checks: list[Check] = Field(default_factory=list)
     safety: list[Slug] = Field(default_factory=list, description="ids of the recipe's safety notes")
     notes: str = Field(default="", max_length=2000)
+    max_open_time_min: P("min", gt=0, le=10_000) | None = Field(
+        default=None,
+        description="longest time the sulfide may stand open to the room's air in this step (a dry room's "
+                    "exposure limit); the traveler asks for the actual time",
+    )
 
     def parameters(self) -> dict[str, Param]:
         """The step's process parameters, by field name, in declaration order."""
@@ -47,8 +58,8 @@ class AlloyPreparation(StepBase):
 
     kind: Literal["alloy_preparation"] = "alloy_preparation"
     product: Slug = Field(description="material id of the alloy made (its composition is in the library)")
-    temperature_C: P("C", gt=0)
-    duration_min: P("min", gt=0)
+    temperature_C: P("C", gt=0, le=1500)
+    duration_min: P("min", gt=0, le=100_000)
     cooling: str = "cool to room temperature in Ar"
 
 
@@ -58,15 +69,15 @@ class MeltCast(StepBase):
     kind: Literal["melt_cast"] = "melt_cast"
     alloy: Slug
     substrate: Slug = Field(description="material id of the foil cast on")
-    temperature_C: P("C")
+    temperature_C: P("C", gt=0, le=1500)
     max_temperature_C: float = Field(
-        default=200.0,
+        default=200.0, gt=0, le=1500,
         description="sane ceiling for the melt in air, °C (estimate: In/Sn oxidation and Bi fuming "
         "grow above ~200 °C; the paper casts at 88 °C)",
     )
-    substrate_thickness_um: P("um", gt=0)
-    cast_thickness_um: P("um", gt=0)
-    substrate_preheat_C: P("C") | None = None
+    substrate_thickness_um: P("um", ge=1, le=1000)
+    cast_thickness_um: P("um", ge=1, le=100_000)
+    substrate_preheat_C: P("C", ge=0, le=1500) | None = None
 
 
 class Quench(StepBase):
@@ -75,8 +86,8 @@ class Quench(StepBase):
     kind: Literal["quench"] = "quench"
     medium: str = "ice-water"
     plate: str = "steel plate"
-    plate_temperature_C: P("C", lt=85)
-    contact_time_s: P("s", gt=0)
+    plate_temperature_C: P("C", ge=-100, lt=85)
+    contact_time_s: P("s", gt=0, le=86_400)
 
 
 class RollingSchedule(StepBase):
@@ -87,16 +98,17 @@ class RollingSchedule(StepBase):
     """
 
     kind: Literal["rolling_schedule"] = "rolling_schedule"
-    start_thickness_um: P("um", gt=0)
-    target_thickness_um: P("um", gt=0)
+    start_thickness_um: P("um", ge=0.1, le=100_000)
+    target_thickness_um: P("um", ge=0.1, le=100_000)
     reduction_per_pass_frac: P("frac", gt=0, lt=1)
     max_reduction_per_pass_frac: float = Field(
         default=0.40, gt=0, lt=1,
         description="mill and workability limit (estimate: 20-30 % default, <= 40 %; process-data.md B3)",
     )
-    roll_diameter_mm: P("mm", gt=0)
+    roll_diameter_mm: P("mm", ge=1, le=5000)
     friction_coefficient: float = Field(default=0.1, gt=0, lt=1)
-    passes_um: list[float] | None = Field(default=None, description="exit thickness of each pass, um")
+    passes_um: list[Annotated[float, Field(gt=0, le=100_000)]] | None = Field(
+        default=None, max_length=MAX_ROLLING_PASSES, description="exit thickness of each pass, um")
 
     @model_validator(mode="after")
     def _schedule(self) -> "RollingSchedule":
@@ -111,6 +123,14 @@ class RollingSchedule(StepBase):
                 f"reduction_per_pass_frac: {self.reduction_per_pass_frac.target:g} exceeds the mill's "
                 f"limit of {self.max_reduction_per_pass_frac:g} per pass"
             )
+        if not self.passes_um:
+            n = rolling_passes(start, target, self.reduction_per_pass_frac.target)
+            if n > MAX_ROLLING_PASSES:
+                r = self.reduction_per_pass_frac.target
+                need = 1.0 - (target / start) ** (1.0 / MAX_ROLLING_PASSES)
+                raise ValueError(
+                    f"reduction_per_pass_frac: {r:g} per pass takes {n:,} passes from {start:g} to {target:g} um; "
+                    f"a schedule may have at most {MAX_ROLLING_PASSES} passes (at least {need:.3g} per pass here)")
         draft_limit = max_draft_um(self.friction_coefficient, self.roll_diameter_mm.target)
         prev = start
         for i, h in enumerate(self.schedule_um()):
@@ -156,9 +176,9 @@ class Punching(StepBase):
     """Punch or cut a part to size."""
 
     kind: Literal["punching"] = "punching"
-    part: str
-    length_mm: P("mm", gt=0)
-    width_mm: P("mm", gt=0)
+    part: str = Field(min_length=1, max_length=64)
+    length_mm: P("mm", ge=0.1, le=5000)
+    width_mm: P("mm", ge=0.1, le=5000)
 
     @property
     def area_cm2(self) -> float:
@@ -172,33 +192,33 @@ class FilmFibrillation(StepBase):
     electrolyte: Slug
     binder: Slug
     binder_frac: P("frac", gt=0, lt=0.2)
-    mill_speed_rpm: P("rpm", gt=0)
-    duration_min: P("min", gt=0)
+    mill_speed_rpm: P("rpm", gt=0, le=100_000)
+    duration_min: P("min", gt=0, le=100_000)
 
 
 class FilmRolling(StepBase):
     """Roll the fibrillated mixture into a free-standing electrolyte film."""
 
     kind: Literal["film_rolling"] = "film_rolling"
-    loading_mg_cm2: P("mg_cm2", gt=0)
-    thickness_um: P("um", gt=0)
+    loading_mg_cm2: P("mg_cm2", ge=0.01, le=1000)
+    thickness_um: P("um", ge=1, le=10_000)
 
 
 class CathodeBlending(StepBase):
     """Blend the cathode composite into one flake. The composition is the cell design's."""
 
     kind: Literal["cathode_blending"] = "cathode_blending"
-    duration_min: P("min", gt=0) | None = None
+    duration_min: P("min", gt=0, le=100_000) | None = None
 
 
 class HotRolling(StepBase):
     """Repeated hot rolling of the cathode flake to the target loading and thickness."""
 
     kind: Literal["hot_rolling"] = "hot_rolling"
-    temperature_C: P("C", gt=0)
-    passes: int = Field(ge=1, le=100)
-    active_loading_mg_cm2: P("mg_cm2", gt=0)
-    thickness_um: P("um", gt=0)
+    temperature_C: P("C", gt=0, le=600)
+    passes: count(1, 100, description="rolling passes")
+    active_loading_mg_cm2: P("mg_cm2", ge=0.01, le=1000)
+    thickness_um: P("um", ge=1, le=100_000)
 
 
 class Prelithiation(StepBase):
@@ -206,11 +226,11 @@ class Prelithiation(StepBase):
 
     kind: Literal["prelithiation"] = "prelithiation"
     lithium_source: Slug
-    pressure_MPa: P("MPa", gt=0)
-    duration_min: P("min", gt=0)
+    pressure_MPa: P("MPa", gt=0, le=5000)
+    duration_min: P("min", gt=0, le=100_000)
     depth_frac: P("frac", gt=0, le=1) = Field(description="fraction of the anode's capacity filled with Li")
-    final_press_MPa: P("MPa", gt=0) | None = None
-    final_press_min: P("min", gt=0) | None = None
+    final_press_MPa: P("MPa", gt=0, le=5000) | None = None
+    final_press_min: P("min", gt=0, le=100_000) | None = None
 
 
 class Stacking(StepBase):
@@ -218,7 +238,7 @@ class Stacking(StepBase):
 
     kind: Literal["stacking"] = "stacking"
     order: list[Literal["cathode", "electrolyte_film", "anode"]] = Field(min_length=3, max_length=3)
-    alignment_tol_mm: P("mm", gt=0)
+    alignment_tol_mm: P("mm", gt=0, le=100)
 
     @field_validator("order")
     @classmethod
@@ -234,19 +254,19 @@ class Sealing(StepBase):
     """Seal the stack in the Al-laminate pouch."""
 
     kind: Literal["sealing"] = "sealing"
-    temperature_C: P("C", gt=0)
-    duration_s: P("s", gt=0)
-    pressure_MPa: P("MPa", gt=0)
-    seal_width_mm: P("mm", gt=0)
-    vacuum_kPa: P("kPa", ge=0) | None = None
+    temperature_C: P("C", gt=0, le=600)
+    duration_s: P("s", gt=0, le=86_400)
+    pressure_MPa: P("MPa", gt=0, le=1000)
+    seal_width_mm: P("mm", gt=0, le=100)
+    vacuum_kPa: P("kPa", ge=0, le=200) | None = None
 
 
 class Clamping(StepBase):
     """Clamp the sealed pouch between steel end plates at the stack pressure."""
 
     kind: Literal["clamping"] = "clamping"
-    pressure_MPa: P("MPa", gt=0)
-    fixture_rated_pressure_MPa: float = Field(gt=0, description="what the fixture is designed to hold, MPa")
+    pressure_MPa: P("MPa", gt=0, le=1000)
+    fixture_rated_pressure_MPa: float = Field(gt=0, le=5000, description="what the fixture is designed to hold, MPa")
     plates: str = "steel end plates"
     bolts: str = ""
 
@@ -264,12 +284,12 @@ class Formation(StepBase):
     """First cycles under stack pressure at temperature."""
 
     kind: Literal["formation"] = "formation"
-    temperature_C: P("C")
-    c_rate: P("C_rate", gt=0)
-    cycles: int = Field(ge=1, le=100)
-    upper_voltage_V: P("V", gt=0)
-    lower_voltage_V: P("V", ge=0)
-    pressure_MPa: P("MPa", gt=0)
+    temperature_C: P("C", ge=-60, le=150)
+    c_rate: P("C_rate", gt=0, le=100)
+    cycles: count(1, 100, description="formation cycles")
+    upper_voltage_V: P("V", gt=0, le=10)
+    lower_voltage_V: P("V", ge=0, le=10)
+    pressure_MPa: P("MPa", gt=0, le=1000)
 
     @model_validator(mode="after")
     def _window(self) -> "Formation":
