@@ -1,7 +1,7 @@
 """pouchline planning app: ``streamlit run app.py``.
 
 Widgets and charts over library calls only (see ``app_pages/``); every number comes from
-:mod:`pouchline`. Pages: Recipe, Cell design, Line, Cost and BOM, Plant sizing, Traveler, Sweeps.
+:mod:`pouchline`. Pages: Recipe, Cell design, Line, Cost and BOM, Plant sizing, Scale-up, Traveler, Sweeps.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ PAGES = [
     st.Page("app_pages/line.py", title="Line", icon=":material/factory:"),
     st.Page("app_pages/cost.py", title="Cost and BOM", icon=":material/payments:"),
     st.Page("app_pages/sizing.py", title="Plant sizing", icon=":material/precision_manufacturing:"),
+    st.Page("app_pages/scaleup.py", title="Scale-up", icon=":material/trending_up:"),
     st.Page("app_pages/traveler.py", title="Traveler", icon=":material/description:"),
     st.Page("app_pages/sweeps.py", title="Sweeps", icon=":material/scatter_plot:"),
 ]

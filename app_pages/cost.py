@@ -79,13 +79,13 @@ except InputError as err:
 # -- inputs -------------------------------------------------------------------------------------------
 PLANTS = {"default": "Default plant (sized for the annual volume)", "line": "The line of the Line page",
           "simulated": "The line, at its last simulation"}
-for k, v in {"cost_prices": "base", "cost_plant": "default", "cost_fixture": False, "cost_maturity": "pilot",
-             "cost_convention": "serial"}.items():
+for k, v in {"cost_prices": "base", "cost_plant": "default", "cost_fixture": False,
+             "cost_maturity": rates.plant.yield_maturity, "cost_convention": "serial"}.items():
     sticky(k, v)
 if st.session_state["cost_prices"] not in ("low", "base", "high"):  # a click on the selected option clears it
     st.session_state["cost_prices"] = "base"
 if st.session_state["cost_maturity"] not in ("pilot", "mature"):
-    st.session_state["cost_maturity"] = "pilot"
+    st.session_state["cost_maturity"] = rates.plant.yield_maturity
 
 line = None
 try:
@@ -119,7 +119,7 @@ with c3:
 if line is not None and not sim_ok:
     c2.caption("To cost at simulated throughput and yields, run a simulation on the Line page with this cell.")
 
-maturity = (st.session_state["cost_maturity"] or "pilot") if plant == "default" else None
+maturity = (st.session_state["cost_maturity"] or rates.plant.yield_maturity) if plant == "default" else None
 use_line = line if plant in ("line", "simulated") else None
 kpis = sim.to_dict() if plant == "simulated" and sim_ok else None
 key = (recipe_key, request_key(req), line_key() if use_line is not None else None,

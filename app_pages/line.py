@@ -259,7 +259,8 @@ if res_key != sim_key:
 
 # -- results ----------------------------------------------------------------------------------------
 d = res.to_dict()
-lo, hi = d["throughput_ci95_units_per_h"]
+ci = d["throughput_ci95_units_per_h"]  # None when one replication gives no honest interval (see ci_method)
+ci_text = f"{ci[0]:,.3g} – {ci[1]:,.3g}" if ci else "none"
 
 
 def _energy(mwh: float | None) -> str:
@@ -270,7 +271,7 @@ def _energy(mwh: float | None) -> str:
 
 k = st.columns(5)
 k[0].metric("Good cells / h", f"{res.throughput_units_per_h:,.3g}", border=True,
-            help=f"per scheduled hour; 95 % CI {lo:,.3g} – {hi:,.3g} ({d['ci_method']})")
+            help=f"per scheduled hour; 95 % CI {ci_text} ({d['ci_method']})")
 k[1].metric("Good cells / year", f"{res.good_units_per_year:,.0f}", border=True)
 k[2].metric("Energy / year", _energy(res.energy_MWh_per_year), border=True)
 k[3].metric("Yield (RTY)", f"{100 * res.yield_rty:.1f} %", border=True,
@@ -280,7 +281,7 @@ k[4].metric("Lead time", f"{res.lead_time_h:,.0f} h" if res.lead_time_h is not N
             + (f"; {res.lead_time_calendar_h:,.0f} calendar hours" if res.lead_time_calendar_h else ""))
 st.caption(f"{res.replications} replication{'s' if res.replications != 1 else ''} of {res.days:g} days after "
            f"{res.warmup_days:g} days warm-up, seed {res.seed}, lot {res.lot_size} units · throughput 95 % CI "
-           f"{lo:,.2f} – {hi:,.2f} cells/h")
+           f"{ci_text} cells/h")
 st.info(f"**Bottleneck: {res.bottleneck}.** {res.bottleneck_why}", icon=":material/timer:")
 
 g1, g2 = st.columns([3, 2], gap="large")

@@ -39,8 +39,16 @@ except InputError as err:
 st.caption(f"{recipe_label(recipe)} · cell of the Cell design page: {describe_request(req)} "
            f"({cell.layers} layers, {cell.energy_Wh:.4g} Wh)")
 
-for k, v in {"size_target": 1.0, "size_class": "production", "size_maturity": "mature", "size_days": 30,
-             "size_reps": 5}.items():
+try:  # the defaults of `pouchline size` and `cost`: the cost rates' plant
+    from pouchline.cost import load_rates
+
+    _plant = load_rates().plant
+except InputError as err:
+    st.error("The cost rates (recipes/cost-rates.yaml) cannot be loaded:")
+    show_problems(err)
+    st.stop()
+for k, v in {"size_target": 1.0, "size_class": _plant.machine_class, "size_maturity": _plant.yield_maturity,
+             "size_days": 30, "size_reps": 5}.items():
     sticky(k, v)
 
 with st.form("sizing_form"):

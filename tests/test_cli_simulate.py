@@ -31,11 +31,12 @@ GOOD = [{"name": "stack", "step": "stacking", "cycle_time_s": 20},
 
 
 def test_json_has_the_documented_keys(capsys):
-    code = main(["simulate", PILOT, "--days", "30", "--warmup-days", "7", "--seed", "3", "--json"])
+    code = main(["simulate", PILOT, "--days", "30", "--warmup-days", "7", "--seed", "3", "--replications", "2",
+                 "--json"])
     out = json.loads(capsys.readouterr().out)
     assert code == 0
     assert TOP_KEYS <= set(out)
-    assert out["sim_days"] == 30 and out["seed"] == 3 and out["replications"] == 1
+    assert out["sim_days"] == 30 and out["seed"] == 3 and out["replications"] == 2
     lo, hi = out["throughput_ci95_units_per_h"]
     assert lo <= out["throughput_units_per_h"] <= hi
     assert len(out["stations"]) == 16 and all(STATION_KEYS <= set(s) for s in out["stations"])
@@ -128,3 +129,38 @@ def test_bad_options_exit_2(capsys, tmp_path, args, expected):
 def test_missing_recipe_exits_2(capsys, tmp_path):
     assert main(["simulate", write_line(tmp_path, GOOD), "--recipe", str(tmp_path / "nope.yaml"), "--days", "1"]) == 2
     assert "nope.yaml" in capsys.readouterr().err
+
+
+def test_table_reports_ranked_bottlenecks_lead_time_warm_up_and_carriers(capsys):
+    assert main(["simulate", PILOT, "--days", "20", "--replications", "2"]) == 0
+    out = capsys.readouterr().out
+    assert "near-bottlenecks (ranked by the replications' votes" in out and "votes" in out
+    assert "lead time of a good cell" in out and "Little's law station by station" in out
+    assert "warm-up check (MSER-5" in out
+    assert "carriers fixtures (clamp_fixture -> cycler_formation" in out and "needed at the simulated throughput" in out
+    assert "WIP" in out and "by branch" in out
+    assert "e+" not in out  # no scientific notation
+
+
+def test_what_if_reports_the_gain_with_its_interval(capsys, tmp_path):
+    stations = [{"name": "a", "step": "stacking", "cycle_time_s": 20},
+                {"name": "b", "step": "sealing", "cycle_time_s": 60, "buffer_capacity": 50}]
+    line = write_line(tmp_path, stations)
+    assert main(["simulate", line, "--days", "1", "--replications", "3", "--what-if", "+1 b", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    (w,) = out["what_if"]
+    # b alone limits at 60/h; with 2 machines a (180/h) and b (120/h): +60/h
+    assert w["what_if"] == "+1 b" and w["gain_units_per_h"] == pytest.approx(60, rel=0.02)
+    lo, hi = w["gain_ci95_units_per_h"]
+    assert lo <= w["gain_units_per_h"] <= hi
+
+
+@pytest.mark.parametrize("what_if, expected", [
+    ("one more stacker", "what_if: 'one more stacker' is not a what-if"),
+    ("+1 nope", "what_if: 'nope' is not a station of line t"),
+    ("-1 stack", "stack has 1 machine(s); -1 gives 0, not allowed"),
+])
+def test_bad_what_if_exits_2(capsys, tmp_path, what_if, expected):
+    assert main(["simulate", write_line(tmp_path, GOOD), "--days", "1", "--what-if", what_if]) == 2
+    err = capsys.readouterr().err
+    assert expected in err and "Traceback" not in err

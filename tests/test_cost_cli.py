@@ -68,7 +68,9 @@ def test_bom_writes_the_workbook_atomically(tmp_path, capsys):
 
 def test_bad_options_exit_2(tmp_path, capsys):
     assert main(["bom", str(DEFAULT_RECIPE), "--out", str(tmp_path / "bom.txt")]) == 2
-    assert main(["cost", str(DEFAULT_RECIPE), "--simulate"]) == 2
+    # without --line, --simulate sizes the default plant by simulation (pouchline size): refused before it starts
+    # when the plant makes more cells per hour than a sizing simulation is run for (1-layer cells at 0.1 GWh/yr: 66,000)
+    assert main(["cost", str(DEFAULT_RECIPE), "--simulate", "--annual-MWh", "1000"]) == 2
     assert main(["bom", str(DEFAULT_RECIPE), "--out", str(tmp_path / "missing" / "bom.xlsx")]) == 2
     err = capsys.readouterr().err
-    assert ".xlsx" in err and "--line" in err and "does not exist" in err
+    assert ".xlsx" in err and "cells per hour" in err and "does not exist" in err

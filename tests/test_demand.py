@@ -56,18 +56,20 @@ def test_indium_at_1_GWh_by_hand_default_plant(recipe, cell_10Ah, rates, demand_
     # alloy g per good cell x 30.42 wt% In x cells per year / yields x web trim. The alloy's feedstock is
     # bought at alloy_prep, the first step of the anode branch: with the branch scrap convention (the cost
     # model's default since the plant-sizing issue) it pays for the losses of the anode branch and of the
-    # assembly steps after the merge, F = 1 / product of those steps' pilot yields (recipes/equipment.yaml,
-    # by step kind). The default plant is the line pouchline sizes, whose anode web carries its trim
-    # (area_factor of the anode branch's web machines) through the branch.
+    # assembly steps after the merge, F = 1 / product of those steps' yields at the default plant's maturity
+    # (recipes/cost-rates.yaml plant.yield_maturity: mature; recipes/equipment.yaml, by step kind). The default
+    # plant is the line pouchline sizes, whose anode web carries its trim (area_factor of the anode branch's
+    # web machines) through the branch.
     from pouchline.equipment import default_catalogue
     from pouchline.plant import step_branch
 
     cat = default_catalogue()
     cells = 1e9 / cell_10Ah.energy_Wh
     anode = [s for s in recipe.steps if step_branch(s) in ("anode", None)]
-    rty = math.prod(cat.kinds[s.kind].yield_pilot for s in anode)
-    # 0.99 x 0.95 x 1 x 0.92 x 0.97 (anode) x 0.95 x 0.95 x 0.98 x 1 x 0.95 (prelithiation to formation) = 0.705
-    assert recipe.steps[0].id == "alloy_prep" and rty == pytest.approx(0.705, abs=0.001)
+    assert rates.plant.yield_maturity == "mature"
+    rty = math.prod(cat.kinds[s.kind].yield_mature for s in anode)
+    # 0.995 x 0.98 x 1 x 0.97 x 0.99 (anode) x 0.98 x 0.99 x 0.995 x 1 x 0.98 (prelithiation to formation) = 0.886
+    assert recipe.steps[0].id == "alloy_prep" and rty == pytest.approx(0.886, abs=0.001)
     line = cost_1GWh.plant_line
     trim = max(st_.area_factor for st_ in line.stations if st_.step in ("melt_cast", "quench", "anode_rolling"))
     assert trim == pytest.approx(1.15)

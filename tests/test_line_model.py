@@ -44,10 +44,35 @@ def _problems(data: dict) -> list[str]:
 def test_shipped_lines_load_and_use_recipe_steps(name):
     line = load_line(LINES / name)
     line.validate_steps(STEP_IDS)  # raises on an unknown step
-    # every recipe step is performed once, in route order
+    # every recipe step is performed once, listed in route order (the graph is in the feeds)
     assert [s.step for s in line.stations] == list(DEFAULT_STEP_IDS)
     assert line.cell_energy_Wh and line.area_per_cell_cm2
     assert all(s.zone is not None for s in line.stations if s.step.startswith(("se_film", "cathode")))
+
+
+@pytest.mark.parametrize("name", ["pilot-line.yaml", "gwh-line.yaml"])
+def test_shipped_lines_are_three_branches_merging_at_stacking(name):
+    # Liu2025 Methods: stack cathode / LiPSCl film / InSnBi, then seal and clamp. The anode, SE film and
+    # cathode are made in parallel; prelithiation acts on the anode only, so it is on the anode branch.
+    line = load_line(LINES / name)
+    topo = line.topology()
+    step = [s.step for s in line.stations]
+    assert not topo.is_chain
+    assert sorted(step[h] for h in topo.heads) == ["alloy_prep", "cathode_mixing", "se_film_mixing"]
+    (merge,) = [i for i in range(len(step)) if len(topo.feeders[i]) > 1]
+    assert step[merge] == "stacking"
+    assert sorted(step[f] for f in topo.feeders[merge]) == ["cathode_punching", "prelithiation", "se_film_cutting"]
+    route = {step[h]: [step[k] for k in topo.path(h)] for h in topo.heads}
+    assert route["alloy_prep"] == ["alloy_prep", "melt_cast", "quench", "anode_rolling", "anode_punching",
+                                   "prelithiation", "stacking", "sealing", "clamping", "formation"]
+    assert route["se_film_mixing"][:4] == ["se_film_mixing", "se_film_rolling", "se_film_cutting", "stacking"]
+    assert route["cathode_mixing"][:4] == ["cathode_mixing", "cathode_hot_rolling", "cathode_punching", "stacking"]
+    assert step[topo.end] == "formation"
+    # a release rule per branch and the 30 MPa fixtures as carriers from clamping to formation's end
+    assert line.release is not None and line.release.rule == "conwip"
+    pool = line.carriers["fixtures"]
+    assert (step[[s.name for s in line.stations].index(pool.from_station)],
+            step[[s.name for s in line.stations].index(pool.to_station)]) == ("clamping", "formation")
 
 
 @pytest.mark.parametrize("name", ["pilot-line.yaml", "gwh-line.yaml"])

@@ -80,6 +80,15 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+def _figure_sources(sources: dict[str, str], allowed: set[str], what: str) -> dict[str, str]:
+    """A ``sources:`` mapping (figure name -> its own tagged source) that names only figures of ``what``."""
+    for k, src in sources.items():
+        if k not in allowed:
+            raise ValueError(f"sources: {k!r} is not a figure of {what}; figures: {', '.join(sorted(allowed))}")
+        check_source(src)
+    return sources
+
+
 class Rate(_Model):
     """How fast one machine works, on one of the bases of the module docstring."""
 
@@ -242,12 +251,8 @@ class Machine(_Model):
     @field_validator("sources")
     @classmethod
     def _srcs(cls, v: dict[str, str]) -> dict[str, str]:
-        allowed = set(cls.model_fields) - {"source", "sources", "kind", "machine_class", "name"}
-        for k, s in v.items():
-            if k not in allowed:
-                raise ValueError(f"sources: {k!r} is not a figure of a machine; figures: {', '.join(sorted(allowed))}")
-            check_source(s)
-        return v
+        return _figure_sources(v, set(cls.model_fields) - {"source", "sources", "kind", "machine_class", "name"},
+                               "a machine")
 
     @model_validator(mode="after")
     def _pair(self) -> "Machine":
@@ -315,6 +320,119 @@ class KindData(_Model):
         return self.yield_mature if maturity == "mature" else self.yield_pilot
 
 
+def _tau(v: Any, what: str) -> float:
+    return _finite(v, what, ge=0, le=600)
+
+
+def _mtbf_frac(v: Any) -> float:
+    return _finite(v, "mtbf_start_frac (MTBF at start of production over the mature MTBF)", gt=0, le=1)
+
+
+class RampUp(_Model):
+    """How a line learns, from start of production (SOP) to its mature figures.
+
+    ``form: exponential`` (the only form so far): a figure x of a station at t months after SOP is
+    ``x(t) = mature - (mature - start) * exp(-t / tau)``, for its yield (``yield_tau_months``;
+    start: the catalogue's ``yield_pilot`` of the step kind, mature: ``yield_mature``) and for its
+    availability MTBF / (MTBF + MTTR) (``availability_tau_months``; at SOP the MTBF is
+    ``mtbf_start_frac`` x the mature MTBF at the same MTTR). A time constant of 0 starts mature.
+    Used by :func:`pouchline.plant.rampup.ramp_up`; a line file overrides it under ``rampup:``.
+    """
+
+    form: Literal["exponential"] = "exponential"
+    yield_tau_months: float
+    availability_tau_months: float
+    mtbf_start_frac: float
+    source: str
+    sources: dict[str, str] = Field(default_factory=dict, description="figure name -> its own source")
+
+    @field_validator("yield_tau_months", "availability_tau_months", mode="before")
+    @classmethod
+    def _taus(cls, v: Any, info: Any) -> float:
+        return _tau(v, info.field_name)
+
+    @field_validator("mtbf_start_frac", mode="before")
+    @classmethod
+    def _frac(cls, v: Any) -> float:
+        return _mtbf_frac(v)
+
+    _src = field_validator("source")(classmethod(lambda cls, v: check_source(v)))
+
+    @field_validator("sources")
+    @classmethod
+    def _srcs(cls, v: dict[str, str]) -> dict[str, str]:
+        return _figure_sources(v, {"yield_tau_months", "availability_tau_months", "mtbf_start_frac"}, "the ramp-up")
+
+    def source_of(self, figure: str) -> str:
+        return self.sources.get(figure, self.source)
+
+
+class StationRampUp(_Model):
+    """A line file's ramp-up figures for one station (``rampup.stations.<station name>``)."""
+
+    yield_start: float | None = Field(default=None, description="the station's yield at SOP (mature: 1 - scrap_rate)")
+    mtbf_start_frac: float | None = None
+    yield_tau_months: float | None = None
+    availability_tau_months: float | None = None
+
+    @field_validator("yield_start", mode="before")
+    @classmethod
+    def _y(cls, v: Any) -> float | None:
+        return None if v is None else _finite(v, "yield_start (a yield)", gt=0, le=1, unit_key="frac")
+
+    @field_validator("mtbf_start_frac", mode="before")
+    @classmethod
+    def _frac(cls, v: Any) -> float | None:
+        return None if v is None else _mtbf_frac(v)
+
+    @field_validator("yield_tau_months", "availability_tau_months", mode="before")
+    @classmethod
+    def _taus(cls, v: Any, info: Any) -> float | None:
+        return None if v is None else _tau(v, info.field_name)
+
+
+class RampUpOverride(_Model):
+    """A line file's ``rampup:`` section: what differs from the catalogue's ramp-up, for the whole
+    line and per station (by station name)::
+
+        rampup:
+          yield_tau_months: 6
+          stations:
+            stacker: {yield_start: 0.9, mtbf_start_frac: 0.5}
+          source: "user: the stacker vendor's commissioning plan"
+    """
+
+    yield_tau_months: float | None = None
+    availability_tau_months: float | None = None
+    mtbf_start_frac: float | None = None
+    stations: dict[str, StationRampUp] = Field(default_factory=dict)
+    source: str | None = None
+
+    @field_validator("yield_tau_months", "availability_tau_months", mode="before")
+    @classmethod
+    def _taus(cls, v: Any, info: Any) -> float | None:
+        return None if v is None else _tau(v, info.field_name)
+
+    @field_validator("mtbf_start_frac", mode="before")
+    @classmethod
+    def _frac(cls, v: Any) -> float | None:
+        return None if v is None else _mtbf_frac(v)
+
+    @field_validator("source")
+    @classmethod
+    def _src(cls, v: str | None) -> str | None:
+        return None if v is None else check_source(v)
+
+    def applied_to(self, base: RampUp) -> RampUp:
+        """The catalogue's ramp-up with this section's line-wide figures in place of its own."""
+        given = {k: getattr(self, k) for k in ("yield_tau_months", "availability_tau_months", "mtbf_start_frac")
+                 if getattr(self, k) is not None}
+        if not given:
+            return base
+        src = self.source or "user: the line file's rampup section"
+        return base.model_copy(update={**given, "sources": {**base.sources, **{k: src for k in given}}})
+
+
 class Catalogue(_Model):
     """The whole catalogue (``recipes/equipment.yaml``)."""
 
@@ -324,6 +442,7 @@ class Catalogue(_Model):
     scaling: Scaling
     kinds: dict[str, KindData]
     machines: dict[str, Machine]
+    rampup: RampUp | None = None
 
     @model_validator(mode="after")
     def _consistent(self) -> "Catalogue":
@@ -413,10 +532,31 @@ def station_fields_from(machine: Machine) -> dict[str, Any]:
 _SPEED_FIELDS = ("cycle_time_s", "rate_m_min", "rate_m2_h")
 
 
+def line_rampup(data: Any, source: str = "") -> RampUpOverride | None:
+    """The validated ``rampup:`` section of parsed line-file data (``None`` without one).
+
+    Every problem is an :class:`InputError` naming ``rampup.<field>``. :func:`resolve_line_equipment`
+    checks the section and drops it, so :class:`pouchline.line.Line` (which does not model it)
+    accepts a line file that carries one; :func:`pouchline.plant.rampup.ramp_up` uses it.
+    """
+    if not isinstance(data, Mapping) or data.get("rampup") is None:
+        return None
+    from pouchline.fileio import validate_model
+
+    try:
+        return validate_model(RampUpOverride, data["rampup"], source)
+    except InputError as exc:
+        raise InputError([Problem(f"rampup.{p.field}" if p.field else "rampup", p.message, p.value, p.source or source)
+                          for p in exc.problems]) from None
+
+
 def resolve_line_equipment(data: Any, source: str = "", catalogue: Catalogue | None = None) -> Any:
     """Line data with each station's ``equipment:`` entry filled in: fields the station does not give
     are taken from the entry; fields it gives win. Returns ``data`` unchanged when no station names
     an entry. A speed the entry cannot state for an unknown cell must be in the station."""
+    if isinstance(data, Mapping) and "rampup" in data:  # checked here; the simulation does not use it
+        line_rampup(data, source)
+        data = {k: v for k, v in data.items() if k != "rampup"}
     if not isinstance(data, Mapping) or not isinstance(data.get("stations"), list):
         return data
     if not any(isinstance(s, Mapping) and s.get("equipment") is not None for s in data["stations"]):
@@ -452,6 +592,7 @@ def resolve_line_equipment(data: Any, source: str = "", catalogue: Catalogue | N
 
 
 __all__ = [
-    "BASIS_UNIT", "Catalogue", "DEFAULT_EQUIPMENT_PATH", "KindData", "MACHINE_CLASSES", "Machine", "Rate",
-    "Scaling", "default_catalogue", "load_catalogue", "resolve_line_equipment", "station_fields_from",
+    "BASIS_UNIT", "Catalogue", "DEFAULT_EQUIPMENT_PATH", "KindData", "MACHINE_CLASSES", "Machine", "RampUp",
+    "RampUpOverride", "Rate", "Scaling", "StationRampUp", "default_catalogue", "line_rampup", "load_catalogue",
+    "resolve_line_equipment", "station_fields_from",
 ]

@@ -39,6 +39,7 @@ class PlanResult:
     demand: Any | None = None  # pouchline.demand.DemandResult at the plan's volume
     derived: Any | None = None  # pouchline.recipe.derive.DerivedRevision: the revision made for this plan
     sizing: Any = None  # pouchline.plant.SizingResult when the line was sized for a target
+    rampup: Any = None  # pouchline.plant.RampUpResult of the planned line from start of production
 
     def summary(self) -> dict[str, Any]:
         """The headline figures, with their units in the keys."""
@@ -76,6 +77,14 @@ class PlanResult:
                 "bottleneck": e.get("bottleneck"),
                 "bottleneck_why": e.get("bottleneck_why"),
             })
+        if self.rampup is not None:
+            r = self.rampup
+            out["rampup"] = {"months": len(r.months), "month_at_90pct": r.month_at_90pct,
+                             "month_at_90pct_capacity_limit": r.month_at_90pct_capacity_limit,
+                             "nameplate_good_cells_per_month": r.nameplate_good_cells_per_month,
+                             "cumulative_good_cells": r.cumulative_good_cells,
+                             "cumulative_materials_t": dict(r.cumulative_materials_t), "headline": r.headline(),
+                             "approximation": r.approximation}
         return out
 
 
@@ -100,12 +109,16 @@ def make_plan(
     max_layers_chart: int = 40,
     progress: ProgressCallback | None = None,
     target_GWh: float | None = None,
+    rampup_months: int | None = None,
 ) -> PlanResult:
     """Size the cell, simulate the line (if given) and cost the cell.
 
     ``target_GWh`` (instead of ``line``): size the plant for that many GWh/yr of good cells with
     :func:`pouchline.plant.size_plant` and plan on the sized, simulated line.
-    ``progress`` receives the fraction of the simulation done (0-1).
+    ``progress`` receives the fraction of the simulation done (0-1). With a line, the plan also
+    ramps it up from start of production (:func:`pouchline.plant.rampup.ramp_up`) for
+    ``rampup_months`` (default :data:`~pouchline.plant.rampup.RAMP_MONTHS`; 0: no ramp-up), each
+    month simulated for ``min(days, 365/12)`` days after ``warmup_days`` with ``replications``.
     """
     from pouchline.cell import energy_density_vs_layers, size_cell
     from pouchline.cost import cost_cell, load_rates, sensitivity
@@ -154,6 +167,15 @@ def make_plan(
     from pouchline.demand import material_demand
 
     demand = material_demand(cost, materials)  # at the plan's volume: the line's (simulated) or the default plant's
+    ramp = None
+    if line is not None:
+        from pouchline.plant.rampup import DAYS_PER_MONTH, RAMP_MONTHS, ramp_up
+
+        months = RAMP_MONTHS if rampup_months is None else int(rampup_months)
+        if months > 0:
+            ramp = ramp_up(line, recipe, materials, cell, months=months, rates=rates, prices=prices,
+                           days_per_month=min(float(days), DAYS_PER_MONTH), warmup_days=warmup_days,
+                           replications=replications, seed=seed, workers=workers)
     return PlanResult(recipe=recipe, materials=materials, cell=cell, energy_vs_layers=evl, line=line,
                       experiment=experiment, rates=rates, prices=prices, cost=cost, sensitivity=sens, demand=demand,
-                      derived=derived, sizing=sizing)
+                      derived=derived, sizing=sizing, rampup=ramp)

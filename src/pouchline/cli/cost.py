@@ -29,19 +29,23 @@ def _add_common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--line", metavar="LINE", help="line file (recipes/lines/*.yaml): its stations, machines, scrap "
                    "rates and bottleneck throughput replace the default plant")
     p.add_argument("--simulate", action="store_true",
-                   help="with --line: simulate the line and cost at its simulated throughput and yields")
-    p.add_argument("--days", type=positive_float, default=60.0, metavar="D",
-                   help="with --simulate: measured days after the warm-up (default 60)")
-    p.add_argument("--warmup-days", type=float, default=3.0, metavar="W", help="with --simulate: warm-up days (default 3)")
+                   help="with --line: simulate the line and cost at its simulated throughput and yields; without: size "
+                        "the default plant for --annual-MWh by simulation as `pouchline size` does (the same figures) "
+                        "and cost it at its simulated output")
+    p.add_argument("--days", type=positive_float, default=None, metavar="D",
+                   help="with --simulate: measured days after the warm-up (default 60 with --line, else pouchline "
+                        "size's 30)")
+    p.add_argument("--warmup-days", type=float, default=None, metavar="W",
+                   help="with --simulate: warm-up days (default 3 with --line, else 5)")
     p.add_argument("--seed", type=int, default=1, metavar="S", help="with --simulate: random seed (default 1)")
-    p.add_argument("--replications", type=positive_int, default=1, metavar="R",
-                   help="with --simulate: replications (default 1)")
+    p.add_argument("--replications", type=positive_int, default=None, metavar="R",
+                   help="with --simulate: replications (default 1 with --line, else 5)")
     add_cell_size_options(p)
     p.add_argument("--prices", choices=("low", "base", "high"), default="base",
                    help="material price scenario of recipes/materials.yaml (default base)")
     p.add_argument("--rates", metavar="PATH", help="cost-rates YAML (default: recipes/cost-rates.yaml)")
     p.add_argument("--maturity", choices=("pilot", "mature"), default=None,
-                   help="default step yields without a line (default: the rates file's, pilot)")
+                   help="default step yields without a line (default: the rates file's plant.yield_maturity, mature)")
     p.add_argument("--convention", choices=("serial", "branch"), default="branch",
                    help="scrap convention: branch (a material pays for the scrap of its own branch and of the "
                         "assembly after the merge; default) or serial (every later step in route order)")
@@ -84,8 +88,12 @@ def _compute(args: argparse.Namespace) -> dict[str, Any]:
     from pouchline.cost import cost_cell, load_rates, sensitivity
     from pouchline.cost.rates import DEFAULT_RATES_PATH
 
-    if args.simulate and not args.line:
-        raise InputError.single("--simulate", "", "needs --line LINE (the line to simulate)")
+    from pouchline.plant.sizing import SIZING_DAYS, SIZING_REPLICATIONS, SIZING_WARMUP_DAYS
+
+    line_run = (60.0, 3.0, 1) if args.line else (SIZING_DAYS, SIZING_WARMUP_DAYS, SIZING_REPLICATIONS)
+    days = args.days if args.days is not None else line_run[0]
+    warmup = args.warmup_days if args.warmup_days is not None else line_run[1]
+    reps = args.replications if args.replications is not None else line_run[2]
     recipe, materials = load_recipe_from_args(args)
     cell = size_cell(recipe, materials, **cell_size_kwargs(args))
     rates = load_rates(args.rates or DEFAULT_RATES_PATH)
@@ -94,6 +102,8 @@ def _compute(args: argparse.Namespace) -> dict[str, Any]:
         from pouchline.equipment import load_catalogue
 
         catalogue = load_catalogue(args.equipment)
+    from pouchline.line import Line
+
     line = kpis = None
     if args.line:
         from pouchline.line import load_line
@@ -103,10 +113,24 @@ def _compute(args: argparse.Namespace) -> dict[str, Any]:
         if args.simulate:
             from pouchline.line import run_experiment
 
-            exp = run_experiment(line, replications=args.replications, days=args.days, warmup_days=args.warmup_days,
+            exp = run_experiment(line, replications=reps, days=days, warmup_days=warmup,
                                  seed=args.seed, area_per_cell_cm2=cell.area_per_cell_cm2,
                                  cell_energy_Wh=cell.energy_Wh, materials_per_unit_g=cell.materials_by_step_g)
             kpis = exp.to_dict()
+    elif args.simulate:  # the default plant, sized by simulation: the plant (and cost) of `pouchline size`
+        from pouchline.plant import size_plant
+
+        from pouchline.plant.scaleup import check_simulated_volume
+
+        volume = args.annual_MWh if args.annual_MWh is not None else rates.plant.annual_volume_MWh
+        check_simulated_volume(cell, volume / 1000.0, rates, source="--annual-MWh")
+        try:
+            sizing = size_plant(recipe, materials, cell, target_GWh_per_yr=volume / 1000.0, rates=rates,
+                                catalogue=catalogue, machine_class=args.machine_class, maturity=args.maturity,
+                                days=days, warmup_days=warmup, replications=reps, seed=args.seed, prices=args.prices)
+        except ValueError as exc:  # e.g. a step kind the catalogue has no machine for
+            raise InputError.single(args.equipment or args.recipe, "", str(exc)) from None
+        line, kpis = Line.from_data(sizing.line_data, sizing.line_data["name"]), sizing.experiment.to_dict()
     kw = dict(rates=rates, prices=args.prices, line=line, line_kpis=kpis, include_fixture=args.fixture,
               convention=args.convention, annual_volume_MWh=args.annual_MWh, maturity=args.maturity,
               catalogue=catalogue, machine_class=args.machine_class)
@@ -153,6 +177,7 @@ def render_text(res: Any, sens: Any, source: str, top: int = 10) -> str:
     out.append(f"plant: equipment capex {_usd(res.equipment_capex_usd / 1e6)} MUSD, {res.operators_per_shift:,.1f} operators "
                f"per shift, floor {res.floor_m2:,.0f} m2 (dry room {res.dry_room_m2:,.0f} m2), electricity "
                f"{res.electricity_MWh_per_yr:,.0f} MWh/yr")
+    out.append(volume_basis_text(res))
     out.append(f"jellyroll materials (cathode + SE film + alloy, no scrap): {_usd(res.jellyroll_material_cost_per_kWh_usd)} "
                "USD/kWh (process-data.md B5: about 345 at base prices)")
     fx = "included" if res.include_fixture else "not included; --fixture adds it"
@@ -174,6 +199,18 @@ def render_text(res: Any, sens: Any, source: str, top: int = 10) -> str:
                        f" {_usd(rec['cost_per_kWh_low_usd']):>10s} .. {_usd(rec['cost_per_kWh_high_usd']):<10s}"
                        f" swing {_usd(rec['swing_usd_per_kWh'])}")
     return "\n".join(out)
+
+
+def volume_basis_text(res: Any) -> str:
+    """What the annual costs are spread over; for the default plant, how to get `pouchline size`'s figures."""
+    from pouchline.display import fmt_number
+
+    text = f"volume: {res.volume_basis or '-'}"
+    if res.plant_mode == "default":
+        text += (f"; `pouchline size --target-GWh {res.annual_MWh / 1000:g}` and `cost --simulate` simulate this plant, "
+                 "add machines at the bottleneck until the lower 95 % bound meets the volume and cost at the simulated "
+                 f"output (a little above {fmt_number(res.annual_MWh)} MWh/yr)")
+    return text
 
 
 def run_cost(args: argparse.Namespace) -> int:

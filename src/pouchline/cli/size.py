@@ -23,6 +23,24 @@ from pouchline.cli._common import (
 from pouchline.errors import InputError
 
 
+def add_plant_options(p: argparse.ArgumentParser) -> None:
+    """``--class``, ``--maturity`` and the sizing run length, shared by ``size`` and ``scaleup``."""
+    from pouchline.plant.sizing import SIZING_DAYS, SIZING_REPLICATIONS, SIZING_WARMUP_DAYS
+
+    p.add_argument("--class", dest="machine_class", choices=("lab", "pilot", "production", "auto"), default=None,
+                   help="machine class of recipes/equipment.yaml (auto: per station the class of lowest annual cost "
+                        "at this volume); default: the rates file's plant.machine_class (auto), as `pouchline cost`")
+    p.add_argument("--maturity", choices=("pilot", "mature"), default=None,
+                   help="step yields of the catalogue; default: the rates file's plant.yield_maturity (mature), as "
+                        "`pouchline cost`")
+    p.add_argument("--days", type=positive_float, default=SIZING_DAYS, metavar="D",
+                   help=f"simulated days per replication after the warm-up (default {SIZING_DAYS:g})")
+    p.add_argument("--warmup-days", dest="warmup_days", type=positive_float, default=SIZING_WARMUP_DAYS, metavar="W",
+                   help=f"warm-up days (default {SIZING_WARMUP_DAYS:g})")
+    p.add_argument("--replications", type=positive_int, default=SIZING_REPLICATIONS, metavar="R",
+                   help=f"replications (default {SIZING_REPLICATIONS})")
+
+
 def register(subparsers: Any) -> None:
     p = subparsers.add_parser(
         "size", help="size a plant for a target GWh/yr: machines per station, simulated, with a line file",
@@ -35,16 +53,7 @@ def register(subparsers: Any) -> None:
     p.add_argument("--target-GWh", dest="target_GWh", type=positive_float, required=True, metavar="X",
                    help="good cells' energy per year, GWh")
     add_cell_size_options(p)
-    p.add_argument("--class", dest="machine_class", choices=("lab", "pilot", "production", "auto"),
-                   default="production", help="machine class of recipes/equipment.yaml (auto: per station the class "
-                                              "of lowest annual cost); default production")
-    p.add_argument("--maturity", choices=("pilot", "mature"), default="mature",
-                   help="step yields of the catalogue (default mature)")
-    p.add_argument("--days", type=positive_float, default=30.0, metavar="D",
-                   help="simulated days per replication after the warm-up (default 30)")
-    p.add_argument("--warmup-days", dest="warmup_days", type=positive_float, default=5.0, metavar="W",
-                   help="warm-up days (default 5)")
-    p.add_argument("--replications", type=positive_int, default=5, metavar="R", help="replications (default 5)")
+    add_plant_options(p)
     p.add_argument("--seed", type=int, default=1, metavar="S", help="random seed (default 1)")
     p.add_argument("--rates", metavar="PATH", help="cost-rates YAML (default: recipes/cost-rates.yaml)")
     p.add_argument("--equipment", metavar="PATH", help="equipment catalogue (default: recipes/equipment.yaml)")
@@ -97,8 +106,19 @@ def render_text(res: Any) -> str:
         f"cost              {res.cost_per_cell_usd:,.2f} USD/cell = {res.cost_per_kWh_usd:,.1f} USD/kWh "
         f"(materials {res.material_cost_per_kWh_usd:,.1f}, process {res.process_cost_per_kWh_usd:,.1f}); "
         f"price {res.price_per_kWh_usd:,.1f} USD/kWh",
+        cost_basis(res),
     ]
     return "\n".join(out)
+
+
+def cost_basis(res: Any) -> str:
+    """What the sized plant's cost is spread over, and which `cost` command gives the same figures."""
+    from pouchline.display import fmt_number
+
+    mwh = res.target_GWh_per_yr * 1000.0
+    return (f"cost basis        the simulated output ({fmt_number(res.MWh_per_yr)} MWh/yr; target {fmt_number(mwh)}); "
+            f"`pouchline cost --annual-MWh {mwh:g} --simulate` (same options) gives these figures, without "
+            "--simulate it costs the plant sized on paper at the target")
 
 
 def run(args: argparse.Namespace) -> int:

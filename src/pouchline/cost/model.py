@@ -203,6 +203,7 @@ class CostResult:
     floor_m2: float = 0.0  # building floor (machine footprints x building_area_factor)
     dry_room_m2: float = 0.0  # of which dry room
     plant_line: Any = None  # the line costed (the sized line of the default plant)
+    volume_basis: str = ""  # what set annual_good_cells (the requested volume, the simulated output, ...)
 
     @property
     def energy_kWh(self) -> float:
@@ -263,6 +264,7 @@ class CostResult:
             "plant": {
                 "mode": self.plant_mode,
                 "line": self.line_name,
+                "volume_basis": self.volume_basis,
                 "annual_good_cells": self.annual_good_cells,
                 "annual_MWh": self.annual_MWh,
                 "scheduled_h_per_year": self.scheduled_h_per_year,
@@ -644,6 +646,7 @@ class _Plant:
     fixture_cells_in_circulation: float = 0.0
     fixture_cells_how: str = ""
     line: Any = None
+    annual_how: str = ""  # what sets the annual volume: the plant's volume, the simulation, the bottleneck
 
 
 def _nearest_entry(catalogue: Catalogue, step: Any, cell: Any, recipe: Any, units_h: float) -> tuple[str, Machine]:
@@ -761,7 +764,7 @@ def line_plant(recipe: Any, cell: CellLike, rates: CostRates, rv: Mapping[str, f
         "station's machines from the equipment catalogue, capex, floor and crew scaled with the machine's capacity over "
         "the entry's (exponents of the catalogue)", getattr(line, "source", None) or ""))
     return _Plant(mode, stations, annual, sched, None if mode == "default" else line.name, notes, fixture_cells,
-                  fx_how, line)
+                  fx_how, line, how)
 
 
 def default_plant(recipe: Any, cell: CellLike, rates: CostRates, rv: Mapping[str, float],
@@ -784,7 +787,8 @@ def default_plant(recipe: Any, cell: CellLike, rates: CostRates, rv: Mapping[str
                                     source="derived: pouchline.plant.design_plant"), "sized plant")
     annual = volume * 1e6 / cell.energy_Wh
     plant = line_plant(recipe, cell, rates, rv, factors, line, None, catalogue=catalogue, annual_good_cells=annual,
-                       annual_how=f"the plant's volume, {volume:g} MWh/yr", mode="default")
+                       annual_how=f"the requested volume, {volume:g} MWh/yr, on the line sized on paper for it "
+                                  "(not simulated)", mode="default")
     plant.notes.insert(1, Assumption(
         "plant", f"no line given: the plant is the line pouchline sizes for {volume:g} MWh/yr "
         f"({design.machine_class} machines, {design.maturity} yields; machines = ceil(units started per hour / "
@@ -1015,7 +1019,7 @@ def cost_cell(
         line_kpis=kpis, price_per_cell_usd=price, price_per_kWh_usd=price / kwh, price_layers_usd_per_cell=layers,
         investment_usd=investment, fixtures_in_circulation=fixtures, fixture_cells_in_circulation=plant.fixture_cells_in_circulation,
         electricity_MWh_per_yr=sum(kwh_yr.values()) / 1000.0, labour_h_per_yr=ops * sched, operators_per_shift=ops,
-        floor_m2=floor, dry_room_m2=dry_floor, plant_line=plant.line)
+        floor_m2=floor, dry_room_m2=dry_floor, plant_line=plant.line, volume_basis=plant.annual_how)
 
 
 def _assumptions(recipe, materials, rates, prices, convention, include_fixture, mp, plant, yields, ysrc,

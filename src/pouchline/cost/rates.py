@@ -174,14 +174,16 @@ class Plant(_Model):
     annual_volume_MWh: float = Field(default=100.0, gt=0, description="good cells' energy per year")
     hours_per_day: float = Field(default=24.0, gt=0, le=24)
     days_per_year: float = Field(default=330.0, gt=0, le=366)
-    yield_maturity: Literal["pilot", "mature"] = "pilot"
+    yield_maturity: Literal["pilot", "mature"] = Field(
+        default="mature", description="step yields of the equipment catalogue: a plant at steady state is mature "
+                                      "(pouchline rampup: the way there from pilot yields)")
     machine_class: Literal["lab", "pilot", "production", "auto"] = Field(
         default="auto", description="machines of the sized plant; auto: per station the class of lowest annual cost")
     building: Literal["rent", "capital"] = Field(
         default="rent", description="rent: building_usd_m2_yr per year; capital: price_layers.building_capex_usd_m2 "
                                     "depreciated over building_life_yr and counted in the investment")
-    source: str = ("estimate: a 0.1 GWh/yr pilot-to-demonstration plant, three shifts on 330 days; pilot yields of "
-                   "the equipment catalogue")
+    source: str = ("estimate: a 0.1 GWh/yr pilot-to-demonstration plant, three shifts on 330 days, at steady state: "
+                   "mature yields of the equipment catalogue (pouchline rampup gives the way there from pilot yields)")
 
     _src = field_validator("source")(classmethod(lambda cls, v: check_source(v)))
 

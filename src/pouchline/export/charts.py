@@ -134,6 +134,88 @@ def tornado(df: pd.DataFrame, base_usd_per_kWh: float, title: str, top: int = 12
     return fig
 
 
+def _number_axis(axis: Any) -> None:
+    """Tick labels through :func:`pouchline.display.fmt_number` (no exponents)."""
+    from matplotlib.ticker import FuncFormatter
+
+    from pouchline.display import fmt_number
+
+    axis.set_major_formatter(FuncFormatter(lambda v, _pos: fmt_number(v)))
+
+
+def scaleup_cost_and_capex(table: pd.DataFrame, title: str) -> Figure:
+    """The scale-up table against volume (log axis): USD/kWh (total, materials, process) and
+    equipment capex per GWh/yr."""
+    fig, (ax, ax2) = plt.subplots(1, 2, figsize=(10, 4.2), dpi=110, layout="constrained")
+    x = table["target_GWh_per_yr"]
+    for col, name, style in (("cost_per_kWh_usd", "cell", "-"), ("material_cost_per_kWh_usd", "materials", "--"),
+                             ("process_cost_per_kWh_usd", "process", ":")):
+        ax.plot(x, table[col], ls=style, marker="o", label=name)
+    ax2.plot(x, table["capex_per_GWh_usd"] / 1e6, marker="o", color="#6a1b9a")
+    for a, unit in ((ax, "cost, USD/kWh"), (ax2, "equipment capex, M USD per GWh/yr")):
+        a.set_xscale("log")
+        a.set_xlabel("target, GWh/yr (log)")
+        a.set_ylabel(unit)
+        a.set_ylim(bottom=0)
+        a.grid(alpha=0.3, which="both")
+        _number_axis(a.xaxis)
+        _number_axis(a.yaxis)
+    ax.legend(fontsize=7)
+    fig.suptitle(title, fontsize=10)
+    return fig
+
+
+def scaleup_cost_share(table: pd.DataFrame, title: str) -> Figure:
+    """Materials and process share of the cell's USD/kWh at each target."""
+    from pouchline.display import fmt_number
+
+    fig, ax = _fig(8, 0.45 * len(table) + 1.6)
+    labels = [f"{fmt_number(v)} GWh/yr" for v in table["target_GWh_per_yr"]]
+    mat = table["material_cost_per_kWh_usd"] / table["cost_per_kWh_usd"]
+    ax.barh(labels, mat, color="#1565c0", label="materials")
+    ax.barh(labels, 1 - mat, left=mat, color="#00838f", label="process")
+    for i, (m, tot) in enumerate(zip(mat, table["cost_per_kWh_usd"])):
+        ax.text(0.01, i, f"materials {100 * m:.0f} %", va="center", color="white", fontsize=8)
+        ax.text(0.99, i, f"process {100 * (1 - m):.0f} % (of {fmt_number(tot)} USD/kWh)", va="center", ha="right",
+                color="white", fontsize=8)
+    ax.set_xlim(0, 1)
+    ax.invert_yaxis()
+    ax.set_xlabel("share of the cell's cost")
+    ax.set_title(title, fontsize=10)
+    return fig
+
+
+def rampup(table: pd.DataFrame, nameplate_good_cells_per_month: float, nameplate_cost_per_kWh_usd: float,
+           title: str, share: float = 0.9) -> Figure:
+    """A ramp-up month by month: good cells (simulated, 95 % interval; and the capacity limit) against
+    nameplate, and the cell's USD/kWh against its nameplate cost."""
+    fig, (ax, ax2) = plt.subplots(1, 2, figsize=(10, 4.2), dpi=110, layout="constrained")
+    m = table.index if "month" not in table else table["month"]
+    good = table["good_cells"]
+    err = [good - table["good_cells_ci95_low"], table["good_cells_ci95_high"] - good]
+    ax.errorbar(m, good, yerr=err, marker="o", ms=3, lw=1, capsize=2, label="good cells (simulated)")
+    ax.plot(m, table["capacity_limit_good_cells"], ls=":", color="grey", label="capacity limit")
+    ax.axhline(nameplate_good_cells_per_month, color="black", lw=1, label="nameplate (mature line)")
+    ax.axhline(share * nameplate_good_cells_per_month, color="black", lw=1, ls="--",
+               label=f"{100 * share:.0f} % of nameplate")
+    ax.set_ylabel("good cells per month")
+    ax2.plot(m, table["cost_per_kWh_usd"], marker="o", ms=3, label="cell")
+    ax2.plot(m, table["process_cost_per_kWh_usd"], marker="o", ms=3, ls=":", label="process")
+    ax2.axhline(nameplate_cost_per_kWh_usd, color="black", lw=1, label="cell at nameplate")
+    ax2.set_ylabel("cost, USD/kWh")
+    from matplotlib.ticker import MaxNLocator
+
+    for a in (ax, ax2):
+        a.set_xlabel("month after start of production")
+        a.xaxis.set_major_locator(MaxNLocator(integer=True))
+        a.set_ylim(bottom=0)
+        a.grid(alpha=0.3)
+        a.legend(fontsize=7, loc="best")
+        _number_axis(a.yaxis)
+    fig.suptitle(title, fontsize=10)
+    return fig
+
+
 def figure_png(fig: Figure) -> bytes:
     import io
 

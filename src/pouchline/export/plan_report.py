@@ -294,6 +294,10 @@ def _write_parts(plan: Any, out: Path, *, lot: str, lot_cells: int, template: An
         figs["throughput_over_time.png"] = charts.throughput_over_time(
             [res.throughput_timeseries for res in plan.experiment.results], plan.experiment.warmup_days,
             f"Good cells per day — {lname}")
+    if getattr(plan, "rampup", None) is not None:
+        ramp = plan.rampup
+        figs["rampup.png"] = charts.rampup(ramp.table(), ramp.nameplate_good_cells_per_month,
+                                           ramp.nameplate_cost_per_kWh_usd, f"Ramp-up from start of production — {ramp.line_name}")
     for name, fig in figs.items():
         put(f"charts/{name}", charts.figure_png(fig))
 

@@ -1,10 +1,20 @@
-"""What a user writes about a production line, validated: stations, zones and the shift calendar.
+"""What a user writes about a production line, validated: stations, zones, carriers, release rule
+and the shift calendar.
 
-A line file (``recipes/lines/*.yaml``) lists the stations in route order. Each station performs
-one recipe step and moves *units*: one unit is one cell's worth of that step's output (the alloy
-for one cell, the SE film for one cell, one stacked cell, ...). Quantities may be written with
-units (``cycle_time_s: "0.75 min"``, ``rate_m_min: "12 m/min"``); pint reads them once, here, into
+A line file (``recipes/lines/*.yaml``) lists its stations. Each station performs one recipe step
+and moves *units*: one unit is one cell's worth of that step's output (the alloy for one cell,
+the SE film for one cell, one stacked cell, ...). Quantities may be written with units
+(``cycle_time_s: "0.75 min"``, ``rate_m_min: "12 m/min"``); pint reads them once, here, into
 floats in the unit of the field's name (:func:`pouchline.units.to_canonical`).
+
+**Chain or graph.** A file where no station names ``feeds`` is a chain in list order (each station
+feeds the next). Otherwise every station but the last names the one station its good units go
+to (``feeds: stacker``); the last station is the line's end and feeds nothing. A station fed by
+several stations is a *merge* (assembly): it takes a kit per unit from each feeding branch, one
+unit of each by default, or ``kit: {feeder_station: units}``. Since a unit is a cell's worth
+everywhere, a kit of one unit per feeder is N cathode sheets, N films and N anodes of an N-layer
+cell; per-sheet stations are given per area (``rate_m2_h``) so a cell's time scales with its
+layers. Branches need not be contiguous in the file, but reading is easier when they are.
 
 Example::
 
@@ -12,12 +22,27 @@ Example::
     calendar: {hours_per_day: 8, days_per_week: 5, planned_maintenance_h_per_week: 4}
     zones:
       glovebox: {kind: glovebox, atmosphere: "Ar, O2/H2O < 0.1 ppm", capacity: 2}
+    release: {rule: conwip, wip_cap_units: 40}
+    carriers:
+      fixtures: {count: 60, units_per_carrier: 1, from: clamp, to: formation}
     stations:
-      - {name: ball_mill, step: se_film_mixing, cycle_time_s: 30 min, batch_size: 50,
-         scrap_rate: 0.0, buffer_capacity: 200, zone: glovebox, zone_slots: 0}
+      - {name: film_mix, step: se_film_mixing, cycle_time_s: 30 min, batch_size: 20, feeds: stack}
+      - {name: cathode_mix, step: cathode_mixing, cycle_time_s: 30 min, batch_size: 20, feeds: stack}
+      - {name: stack, step: stacking, cycle_time_s: 10 min, feeds: clamp}
+      - {name: clamp, step: clamping, cycle_time_s: 10 min, feeds: formation}
+      - {name: formation, step: formation, cycle_time_s: 24 h, batch_size: 16, runs_off_shift: true}
 
-The route is modelled as a serial line in route order, see :mod:`pouchline.line.simulation` for why
-that is the usual first-order model of the converging anode / SE film / cathode branches.
+**Carriers** (``carriers:``) are finite pools of fixtures, racks or trays: a unit holds one slot
+of a carrier from the start of station ``from`` to the end of station ``to``; a carrier holds
+``units_per_carrier`` units. **Release** (``release:``) controls what the branch heads start:
+``conwip`` caps the units in the line that each head started (``wip_cap_units``, one number for
+every head or one per head), ``rate`` starts work at a fixed pace of ``rate_units_per_h`` good
+cells per scheduled hour (each head starts what that needs after its scrap). **Exposure**: a zone
+may give ``exposure_limit_h`` (with its source); parts carry the calendar time since they
+entered the zone at one of its ``exposure_starts_at`` stations (default: where units enter the
+zone) and are scrapped when a station of the zone takes them after the limit.
+
+How the simulation runs all of this is in :mod:`pouchline.line.simulation`.
 
 :func:`load_line` is the only function of :mod:`pouchline.line` that reads a file.
 """
@@ -27,11 +52,20 @@ from __future__ import annotations
 import math
 import os
 from dataclasses import dataclass
-from typing import Any, ClassVar, Iterable, Literal, Mapping
+from typing import Any, ClassVar, Iterable, Literal, Mapping, Sequence
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from pouchline.errors import InputError, Problem
+from pouchline.line.defaults import (
+    DEFAULT_DAYS,
+    DEFAULT_WARMUP_DAYS,
+    MAX_BUFFER_UNITS,
+    MAX_MACHINES_PER_LINE,
+    MAX_MACHINES_PER_STATION,
+    MAX_STATIONS,
+    MAX_UNITS_PER_BATCH,
+)
 
 #: The step ids of the default recipe (``recipes/insnbi-lco-pouch.yaml``), in route order. Used by
 #: the CLI to catch misspelt steps when the recipe itself cannot be loaded.
@@ -88,22 +122,26 @@ def _check(value: float, *, what: str, unit: str = "", gt: float | None = None, 
     return value
 
 
-def _count(v: Any, what: str, minimum: int) -> int:
+def _count(v: Any, what: str, minimum: int, maximum: int | None = None) -> int:
+    top = f" and <= {maximum:,}" if maximum is not None else ""
     if isinstance(v, bool):
-        raise ValueError(f"{v!r} is a yes/no value; {what} is a whole number >= {minimum}")
+        raise ValueError(f"{v!r} is a yes/no value; {what} is a whole number >= {minimum}{top}")
     if isinstance(v, str):
         try:
             v = float(_number(v, "count"))
         except ValueError:
-            raise ValueError(f"{v!r} is not a number; {what} is a whole number >= {minimum}") from None
+            raise ValueError(f"{v!r} is not a number; {what} is a whole number >= {minimum}{top}") from None
     if isinstance(v, float):
         if not math.isfinite(v) or v != int(v):
-            raise ValueError(f"{v!r} is not a whole number; {what} is a whole number >= {minimum}")
+            raise ValueError(f"{v!r} is not a whole number; {what} is a whole number >= {minimum}{top}")
         v = int(v)
     if not isinstance(v, int):
-        raise ValueError(f"{v!r} is not a number; {what} is a whole number >= {minimum}")
+        raise ValueError(f"{v!r} is not a number; {what} is a whole number >= {minimum}{top}")
     if v < minimum:
-        raise ValueError(f"{v} is not allowed: {what} must be a whole number >= {minimum}")
+        raise ValueError(f"{v} is not allowed: {what} must be a whole number >= {minimum}{top}")
+    if maximum is not None and v > maximum:
+        raise ValueError(f"{v:,} is not allowed: {what} must be a whole number >= {minimum}{top} (a limit on the "
+                         "work one simulation may take)")
     return v
 
 
@@ -191,23 +229,50 @@ class Zone(_Model):
     dry-room operators); each machine of a station in the zone holds ``zone_slots`` of it while it
     processes a batch. ``area_m2`` is checked statically against the stations' footprints.
     Both are optional: a zone without them only labels the atmosphere.
+
+    ``exposure_limit_h`` is the longest calendar time a part may spend in the zone's atmosphere
+    (a sulfide electrolyte in a dry room) from the start of one of ``exposure_starts_at`` (default:
+    the zone's stations fed from outside it, and its branch heads) until it leaves the zone; a
+    station of the zone that takes a part past the limit scraps it (``expired_units``). Give its
+    source: the limit is a process specification, not a law of nature. ``exposure_clock`` says
+    whether parts age in calendar time (``calendar``, the default: WIP stays in the zone while the
+    line stands off shift or in planned maintenance) or in scheduled time only (``scheduled``: WIP
+    goes to protected storage, e.g. sealed inert boxes, whenever the line stops).
     """
 
     kind: Literal["glovebox", "dry_room", "enclosure"] = "glovebox"
     atmosphere: str | None = None
     capacity: int | None = None
     area_m2: float | None = None
+    exposure_limit_h: float | None = None
+    exposure_starts_at: list[str] | None = None
+    exposure_clock: Literal["calendar", "scheduled"] = "calendar"
     source: str | None = None
+    exposure_source: str | None = None
 
     @field_validator("capacity", mode="before")
     @classmethod
     def _cap(cls, v: Any) -> int | None:
-        return None if v is None else _count(v, "zone capacity (concurrent operations)", 1)
+        return None if v is None else _count(v, "zone capacity (concurrent operations)", 1, MAX_MACHINES_PER_LINE)
 
     @field_validator("area_m2", mode="before")
     @classmethod
     def _area(cls, v: Any) -> float | None:
         return None if v is None else _check(_number(v, "m2"), what="zone area", unit="m2", gt=0)
+
+    @field_validator("exposure_limit_h", mode="before")
+    @classmethod
+    def _limit(cls, v: Any) -> float | None:
+        return None if v is None else _check(_number(v, "h"), what="an exposure limit", unit="h", gt=0, le=8760)
+
+    @model_validator(mode="after")
+    def _limit_has_source(self) -> "Zone":
+        if self.exposure_limit_h is not None and not self.exposure_source:
+            raise ValueError("exposure_limit_h needs exposure_source: where the limit comes from (e.g. \"estimate: "
+                             "...\" or \"sourced: ...\")")
+        if self.exposure_starts_at is not None and self.exposure_limit_h is None:
+            raise ValueError("exposure_starts_at is only used with exposure_limit_h")
+        return self
 
 
 # --------------------------------------------------------------------------------------------
@@ -235,10 +300,17 @@ class Station(_Model):
     working day when ``setup_every_units`` is omitted. ``runs_off_shift: true`` marks an unattended
     process (furnace, press holding pressure, formation) that keeps running through off-shift
     hours once loaded; it is loaded and unloaded in working hours only.
+
+    ``feeds`` names the station this one's good units go to (graph lines, see the module
+    docstring); ``kit`` gives, at a station with feeders, the units it takes from each feeder
+    per unit it makes (default 1 of each). At a merge every feeder has its own input buffer of
+    ``buffer_capacity`` of its units.
     """
 
     name: str = Field(min_length=1)
     step: str = Field(min_length=1)
+    feeds: str | None = None
+    kit: dict[str, int] | None = None
     cycle_time_s: float | None = None
     rate_m_min: float | None = None
     web_width_mm: float | None = None
@@ -274,14 +346,14 @@ class Station(_Model):
         "setup_time_s": ("s", "s", "a setup time", {"ge": 0}),
         "footprint_m2": ("m2", "m2", "footprint per machine", {"ge": 0}),
     }
-    # whole numbers: field -> (what it is, minimum)
-    _COUNTS: ClassVar[dict[str, tuple[str, int]]] = {
-        "batch_size": ("batch size (units per batch)", 1),
-        "machines": ("the number of parallel machines", 1),
-        "buffer_capacity": ("buffer capacity (units)", 0),
-        "transfer_units": ("units moved at once (a roll, a rack)", 1),
-        "setup_every_units": ("units between setups", 1),
-        "zone_slots": ("zone slots held per machine", 0),
+    # whole numbers: field -> (what it is, minimum, maximum)
+    _COUNTS: ClassVar[dict[str, tuple[str, int, int]]] = {
+        "batch_size": ("batch size (units per batch)", 1, MAX_UNITS_PER_BATCH),
+        "machines": ("the number of parallel machines", 1, MAX_MACHINES_PER_STATION),
+        "buffer_capacity": ("buffer capacity (units)", 0, MAX_BUFFER_UNITS),
+        "transfer_units": ("units moved at once (a roll, a rack)", 1, MAX_UNITS_PER_BATCH),
+        "setup_every_units": ("units between setups", 1, MAX_BUFFER_UNITS),
+        "zone_slots": ("zone slots held per machine", 0, MAX_MACHINES_PER_LINE),
     }
 
     @field_validator(*_QUANTITIES, mode="before")
@@ -293,8 +365,18 @@ class Station(_Model):
     @field_validator(*_COUNTS, mode="before")
     @classmethod
     def _whole(cls, v: Any, info: Any) -> int | None:
-        what, minimum = cls._COUNTS[info.field_name]
-        return None if v is None else _count(v, what, minimum)
+        what, minimum, maximum = cls._COUNTS[info.field_name]
+        return None if v is None else _count(v, what, minimum, maximum)
+
+    @field_validator("kit", mode="before")
+    @classmethod
+    def _kit(cls, v: Any) -> dict[str, int] | None:
+        if v is None:
+            return None
+        if not isinstance(v, Mapping) or not v:
+            raise ValueError(f"{v!r} is not allowed: kit maps feeding stations to the units taken from each per unit "
+                             "made, e.g. {cathode_punch: 1, se_cutter: 1}")
+        return {str(k): _count(n, f"kit units from {k}", 1, MAX_UNITS_PER_BATCH) for k, n in v.items()}
 
     def problems(self) -> list[Problem]:
         """Checks across fields; the fields are named relative to the station."""
@@ -329,15 +411,274 @@ class Station(_Model):
 
 
 # --------------------------------------------------------------------------------------------
+# carriers and the release rule
+# --------------------------------------------------------------------------------------------
+class CarrierPool(_Model):
+    """A finite pool of carriers: fixtures, racks, trays.
+
+    A unit takes a slot of a carrier when station ``from`` starts it and frees it when station
+    ``to`` ends it (or when it is scrapped in between); a carrier has ``units_per_carrier`` slots
+    (e.g. 10 cells clamped between one pair of plates). A machine of ``from`` that finds no free
+    slots waits (``carrier_wait``). Every station after ``from`` up to ``to`` must have a single
+    feeder, so a unit is the same unit all the way round the loop.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    count: int
+    units_per_carrier: int = 1
+    from_station: str = Field(alias="from", min_length=1)
+    to_station: str = Field(alias="to", min_length=1)
+    source: str | None = None
+
+    @field_validator("count", mode="before")
+    @classmethod
+    def _n(cls, v: Any) -> int:
+        return _count(v, "the number of carriers", 1, MAX_BUFFER_UNITS)
+
+    @field_validator("units_per_carrier", mode="before")
+    @classmethod
+    def _upc(cls, v: Any) -> int:
+        return _count(v, "units per carrier", 1, MAX_UNITS_PER_BATCH)
+
+    @property
+    def slots(self) -> int:
+        """Units the pool can hold at once: count x units per carrier."""
+        return self.count * self.units_per_carrier
+
+
+class Release(_Model):
+    """What the branch heads may start, so that work in progress follows demand.
+
+    * ``rule: conwip``: a head starts a job only while the units it started that are still in its
+      loop stay within ``wip_cap_units``: one number for every head, or ``{head_station: units}``.
+      A head's loop is its branch up to the first merge (the merge taking a kit frees the parts'
+      places), or the whole route when it meets no merge (a chain); a unit scrapped or expired in
+      the loop frees its place too. That is CONWIP with one loop per fabrication branch feeding
+      assembly (Spearman, Woodruff & Hopp, "CONWIP: a pull alternative to kanban", Int. J. Prod.
+      Res. 1990; Hopp & Spearman, *Factory Physics*, 3rd ed. 2008, ch. 10 and 14).
+    * ``rule: rate``: the heads start work at the pace of ``rate_units_per_h`` good cells per
+      scheduled hour: each head starts that many cells' worth divided by the planned yield from it
+      to the line's end.
+
+    Without a release section the heads start work whenever they can (until their output buffer is
+    full), and work in progress is set by the buffer sizes.
+    """
+
+    rule: Literal["conwip", "rate"]
+    wip_cap_units: int | dict[str, int] | None = None
+    rate_units_per_h: float | None = None
+    source: str | None = None
+
+    @field_validator("wip_cap_units", mode="before")
+    @classmethod
+    def _cap(cls, v: Any) -> int | dict[str, int] | None:
+        if v is None:
+            return None
+        if isinstance(v, Mapping):
+            if not v:
+                raise ValueError("{} is not allowed: give one cap for every head, or {head_station: units}")
+            return {str(k): _count(n, f"the WIP cap of head {k} (units)", 1, MAX_BUFFER_UNITS) for k, n in v.items()}
+        return _count(v, "the WIP cap (units)", 1, MAX_BUFFER_UNITS)
+
+    @field_validator("rate_units_per_h", mode="before")
+    @classmethod
+    def _rate(cls, v: Any) -> float | None:
+        return None if v is None else _check(_number(v, "1/hour"), what="a release rate (good cells per scheduled "
+                                             "hour)", unit="/h", gt=0)
+
+    @model_validator(mode="after")
+    def _one_rule(self) -> "Release":
+        if self.rule == "conwip" and self.wip_cap_units is None:
+            raise ValueError("rule conwip needs wip_cap_units (one number, or {head_station: units})")
+        if self.rule == "rate" and self.rate_units_per_h is None:
+            raise ValueError("rule rate needs rate_units_per_h (good cells per scheduled hour)")
+        if self.rule == "conwip" and self.rate_units_per_h is not None:
+            raise ValueError("rate_units_per_h is only used with rule: rate")
+        if self.rule == "rate" and self.wip_cap_units is not None:
+            raise ValueError("wip_cap_units is only used with rule: conwip")
+        return self
+
+
+# --------------------------------------------------------------------------------------------
+# the route as a graph
+# --------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Topology:
+    """The route as indices into the station list: who feeds whom, the heads and the end.
+
+    ``fed[i]`` is the station ``i`` feeds (``None`` for the end); ``feeders[i]`` the stations
+    feeding ``i`` in list order and ``kit[i]`` the units ``i`` takes from each of them per unit
+    it makes; ``order`` lists every station after all its feeders.
+    """
+
+    names: tuple[str, ...]
+    fed: tuple[int | None, ...]
+    feeders: tuple[tuple[int, ...], ...]
+    kit: tuple[tuple[int, ...], ...]
+    heads: tuple[int, ...]
+    end: int
+    order: tuple[int, ...]
+
+    @property
+    def is_chain(self) -> bool:
+        return all(f == i + 1 for i, f in enumerate(self.fed[:-1])) and self.fed[-1] is None
+
+    def path(self, i: int) -> list[int]:
+        """Station ``i`` and every station after it to the line's end."""
+        out = [i]
+        while self.fed[out[-1]] is not None:
+            out.append(self.fed[out[-1]])  # type: ignore[arg-type]
+        return out
+
+    def kit_into_fed(self, i: int) -> int:
+        """Units of ``i`` the station it feeds takes per unit it makes (1 at the end)."""
+        j = self.fed[i]
+        return 1 if j is None else self.kit[j][self.feeders[j].index(i)]
+
+    def upstream(self, i: int) -> list[int]:
+        """Every station whose units end up in ``i`` (``i`` included)."""
+        out, todo = [], [i]
+        while todo:
+            k = todo.pop()
+            out.append(k)
+            todo.extend(self.feeders[k])
+        return out
+
+    def units_per_unit(self, i: int, j: int) -> int:
+        """Units of station ``i`` inside one unit of station ``j`` downstream of it (product of kits)."""
+        n, k = 1, i
+        while k != j:
+            n *= self.kit_into_fed(k)
+            k = self.fed[k]  # type: ignore[assignment]
+            if k is None:
+                raise ValueError(f"{self.names[j]} is not downstream of {self.names[i]}")
+        return n
+
+    def units_started_per_good(self, scrap_rates: Sequence[float]) -> list[float]:
+        """Units started at each station per good unit leaving the line's end (planned scrap).
+
+        ``u_end = 1 / (1 - p_end)``; a station feeding ``j`` with kit ``k`` starts
+        ``u_i = k u_j / (1 - p_i)``: its own scrap and everything after it on its path.
+        """
+        u = [0.0] * len(self.names)
+        for i in reversed(self.order):
+            j = self.fed[i]
+            after = 1.0 if j is None else self.kit_into_fed(i) * u[j]
+            u[i] = after / (1.0 - scrap_rates[i])
+        return u
+
+    def branch_of(self) -> list[str]:
+        """Each station's branch: the name of the head it descends from, or ``"assembly"`` from the
+        first merge on (a chain is one branch, named after its head)."""
+        out = [""] * len(self.names)
+        for i in self.order:
+            heads = {out[f] for f in self.feeders[i]}
+            if not self.feeders[i]:
+                out[i] = self.names[i]
+            elif len(self.feeders[i]) > 1 or "assembly" in heads:
+                out[i] = "assembly"
+            else:
+                out[i] = heads.pop()
+        return out
+
+
+def _graph_problems(stations: Sequence["Station"]) -> tuple[list[Problem], "Topology | None"]:
+    """Check ``feeds`` and ``kit`` and build the :class:`Topology` (``None`` if the graph is broken)."""
+    problems: list[Problem] = []
+    n = len(stations)
+    names = [s.name for s in stations]
+    index = {name: i for i, name in enumerate(names)}
+    graph = any(s.feeds is not None for s in stations)
+    fed: list[int | None] = []
+    if not graph:
+        fed = [i + 1 for i in range(n - 1)] + [None]
+    else:
+        last = names[-1]
+        for i, st in enumerate(stations):
+            if i == n - 1:
+                if st.feeds is not None:
+                    problems.append(Problem(f"stations[{i}].feeds", f"{st.feeds!r} is not allowed: the last station "
+                                            f"({st.name}) is the line's end and feeds nothing", st.feeds))
+                fed.append(None)
+            elif st.feeds is None:
+                problems.append(Problem(f"stations[{i}].feeds", f"is required: in a line where stations name what they "
+                                        f"feed, every station but the last ({last}, the line's end) feeds one station",
+                                        None))
+                fed.append(None)
+            elif st.feeds == st.name:
+                problems.append(Problem(f"stations[{i}].feeds", f"{st.feeds!r} is not allowed: a station cannot feed "
+                                        "itself", st.feeds))
+                fed.append(None)
+            elif st.feeds not in index:
+                problems.append(Problem(f"stations[{i}].feeds", f"{st.feeds!r} is not a station of the line; stations: "
+                                        f"{', '.join(names)}", st.feeds))
+                fed.append(None)
+            else:
+                fed.append(index[st.feeds])
+        if problems:
+            return problems, None
+        # every path must reach the end: following feeds from any station ends at the last one
+        done = [False] * n
+        done[n - 1] = True
+        for i in range(n):
+            path: list[int] = []
+            on_path: set[int] = set()
+            k: int | None = i
+            while k is not None and not done[k] and k not in on_path:
+                path.append(k)
+                on_path.add(k)
+                k = fed[k]
+            if k is not None and k in on_path:  # came back to a station of this walk: a cycle
+                cycle = path[path.index(k):]
+                loop = " -> ".join(names[c] for c in cycle + [k])
+                problems.append(Problem(f"stations[{min(cycle)}].feeds", f"stations {loop} form a cycle: every "
+                                        f"path must end at the last station, {names[-1]}", names[min(cycle)]))
+            for c in path:
+                done[c] = True
+        if problems:
+            return problems, None
+    for i, st in enumerate(stations):
+        feeding = [names[j] for j in range(n) if fed[j] == i]
+        for k in st.kit or {}:
+            if k not in feeding:
+                allowed = ", ".join(feeding) or "none: nothing feeds it, it takes raw material"
+                problems.append(Problem(f"stations[{i}].kit.{k}", f"{k!r} does not feed {st.name}; its feeders: {allowed}",
+                                        k))
+    if problems:
+        return problems, None
+    return [], _make_topology(names, fed, lambda i, j: int((stations[i].kit or {}).get(names[j], 1)))
+
+
+def _make_topology(names: Sequence[str], fed: Sequence[int | None], kit_for: Any) -> Topology:
+    """A :class:`Topology` from who feeds whom; ``kit_for(i, j)`` is what ``i`` takes from feeder ``j``."""
+    n = len(names)
+    feeders = tuple(tuple(j for j in range(n) if fed[j] == i) for i in range(n))
+    kit = tuple(tuple(kit_for(i, j) for j in feeders[i]) for i in range(n))
+    heads = tuple(i for i in range(n) if not feeders[i])
+    waiting = [len(f) for f in feeders]
+    order = list(heads)
+    for i in order:  # Kahn's algorithm: a station comes once all its feeders have
+        j = fed[i]
+        if j is not None:
+            waiting[j] -= 1
+            if waiting[j] == 0:
+                order.append(j)
+    end = next(i for i in range(n) if fed[i] is None)
+    return Topology(tuple(names), tuple(fed), feeders, kit, heads, end, tuple(order))
+
+
+# --------------------------------------------------------------------------------------------
 # the line
 # --------------------------------------------------------------------------------------------
 class Line(_Model):
-    """A production line: stations in route order, zones and the shift calendar.
+    """A production line: stations (a chain, or a graph with ``feeds``), zones, carriers, an
+    optional release rule and the shift calendar.
 
     ``cell_energy_Wh`` and ``area_per_cell_cm2`` describe the product (the cell-format module can
     supply them instead); ``lot_size`` is the simulation's transfer quantity (units moved between
     stations at once; chosen from the line when omitted, see
-    :func:`pouchline.line.simulation.default_lot_size`).
+    :func:`pouchline.line.model.default_lot_size`).
     """
 
     name: str = Field(min_length=1)
@@ -348,6 +689,8 @@ class Line(_Model):
     lot_size: int | None = None
     calendar: Calendar = Field(default_factory=Calendar)
     zones: dict[str, Zone] = Field(default_factory=dict)
+    release: Release | None = None
+    carriers: dict[str, CarrierPool] = Field(default_factory=dict)
     stations: list[Station]
 
     @field_validator("cell_energy_Wh", mode="before")
@@ -363,13 +706,15 @@ class Line(_Model):
     @field_validator("lot_size", mode="before")
     @classmethod
     def _ls(cls, v: Any) -> int | None:
-        return None if v is None else _count(v, "lot size (units moved together)", 1)
+        return None if v is None else _count(v, "lot size (units moved together)", 1, MAX_UNITS_PER_BATCH)
 
     @field_validator("stations", mode="before")
     @classmethod
     def _nonempty(cls, v: Any) -> Any:
         if v is None or (isinstance(v, list) and len(v) == 0):
             raise ValueError("the line has no stations: list at least one station in route order")
+        if isinstance(v, list) and len(v) > MAX_STATIONS:
+            raise ValueError(f"{len(v):,} stations is not allowed: a line may have at most {MAX_STATIONS:,}")
         return v
 
     @model_validator(mode="after")
@@ -392,19 +737,99 @@ class Line(_Model):
                     problems.append(Problem(f"stations[{i}].zone_slots", f"{st.zone_slots} is more than zone "
                                             f"{st.zone!r} has ({cap}); a machine could never start",
                                             st.zone_slots))
+        total = sum(st.machines for st in self.stations)
+        if total > MAX_MACHINES_PER_LINE:
+            problems.append(Problem("stations", f"{total:,} machines in all is not allowed: a line may have at most "
+                                    f"{MAX_MACHINES_PER_LINE:,} (each machine is one simulated process)", total))
         for zid, zone in self.zones.items():
-            if zone.area_m2 is None:
-                continue
-            used = sum(st.machines * (st.footprint_m2 or 0.0) for st in self.stations if st.zone == zid)
-            if used > zone.area_m2:
-                problems.append(Problem(f"zones.{zid}.area_m2", f"{zone.area_m2:g} m2 is less than the "
-                                        f"{used:g} m2 its stations' machines occupy (machines x footprint_m2)",
-                                        zone.area_m2))
+            if zone.area_m2 is not None:
+                used = sum(st.machines * (st.footprint_m2 or 0.0) for st in self.stations if st.zone == zid)
+                if used > zone.area_m2:
+                    problems.append(Problem(f"zones.{zid}.area_m2", f"{zone.area_m2:g} m2 is less than the "
+                                            f"{used:g} m2 its stations' machines occupy (machines x footprint_m2)",
+                                            zone.area_m2))
+            members = [st.name for st in self.stations if st.zone == zid]
+            for k, name in enumerate(zone.exposure_starts_at or []):
+                if name not in members:
+                    problems.append(Problem(f"zones.{zid}.exposure_starts_at[{k}]", f"{name!r} is not a station of "
+                                            f"zone {zid}; its stations: {', '.join(members) or 'none'}", name))
+        if problems:  # the graph checks below need unique names
+            raise InputError(problems)
+        graph_problems, topo = _graph_problems(self.stations)
+        problems.extend(graph_problems)
+        if topo is not None:
+            problems.extend(self._carrier_problems(topo))
+            problems.extend(self._release_problems(topo))
+        if problems:
+            raise InputError(problems)
+        problems.extend(self._default_run_problems())
         if problems:
             raise InputError(problems)
         return self
 
+    def _carrier_problems(self, topo: Topology) -> list[Problem]:
+        problems = []
+        index = {name: i for i, name in enumerate(topo.names)}
+        for cid, pool in self.carriers.items():
+            bad = False
+            for key, name in (("from", pool.from_station), ("to", pool.to_station)):
+                if name not in index:
+                    problems.append(Problem(f"carriers.{cid}.{key}", f"{name!r} is not a station of the line; stations: "
+                                            f"{', '.join(topo.names)}", name))
+                    bad = True
+            if bad:
+                continue
+            a, b = index[pool.from_station], index[pool.to_station]
+            path = topo.path(a)
+            if b not in path:
+                problems.append(Problem(f"carriers.{cid}.to", f"{pool.to_station!r} is not on the route after "
+                                        f"{pool.from_station!r} (route from it: {' -> '.join(topo.names[k] for k in path)})",
+                                        pool.to_station))
+                continue
+            for k in path[1:path.index(b) + 1]:
+                if len(topo.feeders[k]) > 1:
+                    problems.append(Problem(f"carriers.{cid}", f"the loop {pool.from_station} -> {pool.to_station} "
+                                            f"passes the merge {topo.names[k]}; a carrier loop must start at or after "
+                                            "the last merge it crosses", cid))
+                    break
+        return problems
+
+    def _release_problems(self, topo: Topology) -> list[Problem]:
+        rel = self.release
+        if rel is None or not isinstance(rel.wip_cap_units, dict):
+            return []
+        heads = [topo.names[h] for h in topo.heads]
+        problems = [Problem(f"release.wip_cap_units.{k}", f"{k!r} is not a head of the line (a station nothing feeds); "
+                            f"heads: {', '.join(heads)}", k) for k in rel.wip_cap_units if k not in heads]
+        missing = [h for h in heads if h not in rel.wip_cap_units]
+        if missing:
+            problems.append(Problem("release.wip_cap_units", f"gives no cap for head(s) {', '.join(missing)}: give every "
+                                    "head a cap, or one number for all", None))
+        return problems
+
+    def _default_run_problems(self) -> list[Problem]:
+        """The limits a run checks before it starts, for the default run of the file's own cell
+        (so that ``pouchline validate`` catches a line no command could simulate)."""
+        if self.area_per_cell_cm2 is None and any(st.uses_web_rate for st in self.stations):
+            return []  # web rates need the cell's area: checked when a run gets one
+        from pouchline.line.simulation import plan_run
+
+        try:
+            plan_run(self, days=DEFAULT_DAYS, warmup_days=DEFAULT_WARMUP_DAYS)
+        except InputError as exc:
+            return [Problem(p.field or "stations", f"{p.message} (checked for the default run: {DEFAULT_DAYS:g} days "
+                            f"after {DEFAULT_WARMUP_DAYS:g} days of warm-up, the file's own cell)", p.value)
+                    for p in exc.problems]
+        return []
+
     # ----------------------------------------------------------------------------------------
+    def topology(self) -> Topology:
+        """The route as a graph of station indices (a chain when no station names ``feeds``)."""
+        problems, topo = _graph_problems(self.stations)
+        if topo is None:  # pragma: no cover - a validated Line always has one
+            raise InputError(problems)
+        return topo
+
     def validate_steps(self, step_ids: Iterable[str], *, source: str = "", against: str = "the recipe") -> None:
         """Raise :class:`InputError` for every station whose ``step`` is not one of ``step_ids``.
 
@@ -434,6 +859,7 @@ class Line(_Model):
         from pouchline.line.clock import ShiftClock
 
         clock = ShiftClock(self.calendar)
+        topo = self.topology()
         specs = []
         for i, st in enumerate(self.stations):
             if st.cycle_time_s is not None:
@@ -448,6 +874,7 @@ class Line(_Model):
                 units_per_h = m2_h * 1e4 / (area * st.area_factor)
                 cycle = st.batch_size * 3600.0 / units_per_h
             speedup = clock.off_shift_speedup(cycle) if st.runs_off_shift else 1.0
+            fed = topo.fed[i]
             specs.append(StationSpec(
                 name=st.name, step=st.step, cycle_time_s=cycle, batch_size=st.batch_size, machines=st.machines,
                 mtbf_h=st.mtbf_h, mttr_h=st.mttr_h, scrap_rate=st.scrap_rate, buffer_capacity=st.buffer_capacity,
@@ -455,7 +882,8 @@ class Line(_Model):
                 setup_time_s=st.setup_time_s, setup_every_units=st.setup_every_units, zone=st.zone,
                 zone_slots=st.zone_slots if st.zone is not None else 0,
                 hours_per_setup_day=self.calendar.hours_per_day, runs_off_shift=st.runs_off_shift,
-                off_shift_speedup=speedup,
+                off_shift_speedup=speedup, feeds=None if fed is None else topo.names[fed],
+                kit=tuple((topo.names[f], k) for f, k in zip(topo.feeders[i], topo.kit[i])),
             ))
         if problems:
             raise InputError(problems)
@@ -480,7 +908,11 @@ class Line(_Model):
 
 @dataclass(frozen=True)
 class StationSpec:
-    """A station as plain floats in named units: what the simulation runs."""
+    """A station as plain floats in named units: what the simulation runs.
+
+    ``feeds`` is the station it feeds (``None`` at the line's end) and ``kit`` the units taken
+    from each feeder per unit made, as ``((feeder, units), ...)`` (empty at a head).
+    """
 
     name: str
     step: str
@@ -499,6 +931,8 @@ class StationSpec:
     transfer_units: int | None = None
     runs_off_shift: bool = False
     off_shift_speedup: float = 1.0  # jobs per scheduled hour gained by running through off-shift time
+    feeds: str | None = None
+    kit: tuple[tuple[str, int], ...] = ()
 
     @property
     def availability(self) -> float:
@@ -527,10 +961,60 @@ class StationSpec:
         return self.rate_units_per_h * self.availability * self.setup_factor * self.off_shift_speedup
 
 
+def topology_of(specs: Sequence[StationSpec]) -> Topology:
+    """The :class:`Topology` of station specs (from their ``feeds`` and ``kit``)."""
+    names = [s.name for s in specs]
+    index = {n: i for i, n in enumerate(names)}
+    fed = [None if s.feeds is None else index[s.feeds] for s in specs]
+    return _make_topology(names, fed, lambda i, j: dict(specs[i].kit).get(names[j], 1))
+
+
+# --------------------------------------------------------------------------------------------
+# lots and jobs
+# --------------------------------------------------------------------------------------------
+#: Default lot: about this many minutes of the slowest station's output (see default_lot_size).
+LOT_MINUTES = 5.0
+
+
+def _nice_floor(x: float) -> int:
+    """The largest of 1, 2, 5 x 10^k not above x (at least 1)."""
+    if not x >= 1 or not math.isfinite(x):
+        return 1 if not x >= 1 else int(MAX_UNITS_PER_BATCH)
+    k = 10 ** int(math.floor(math.log10(x)))
+    for m in (5, 2, 1):
+        if m * k <= x:
+            return m * k
+    return k
+
+
+def default_lot_size(specs: Sequence[StationSpec], minutes: float = LOT_MINUTES) -> int:
+    """A lot of about ``minutes`` of the slowest station's output, rounded down to 1-2-5.
+
+    For the 1 GWh line (~3,800 cells/h) that is 200 cells; for a pilot line making a few cells an
+    hour, 1. The lot is also kept within the smallest finite input buffer so lots fit the buffers
+    as written. Lots this small against the hours-long failures, repairs and buffers of a line
+    change throughput by well under 1 % (see benchmarks/bench_line.py).
+    """
+    slowest = min(s.capacity_units_per_h for s in specs)
+    lot = _nice_floor(slowest * minutes / 60.0)
+    finite = [s.buffer_capacity for s in specs if s.buffer_capacity and s.kit]
+    if finite:
+        lot = min(lot, _nice_floor(min(finite)))
+    return max(1, min(lot, MAX_UNITS_PER_BATCH))
+
+
+def job_units(spec: StationSpec, lot_size: int) -> int:
+    """Units one machine takes at once: whole batches covering a lot (or the station's transfer
+    quantity, e.g. a roll, when that is larger)."""
+    want = max(lot_size, spec.transfer_units or 0)
+    return spec.batch_size * max(1, -(-want // spec.batch_size))
+
+
 # --------------------------------------------------------------------------------------------
 # errors and loading
 # --------------------------------------------------------------------------------------------
-_MODEL_AT_ROOT = {"calendar": Calendar, "zones": Zone, "stations": Station}
+_MODEL_AT_ROOT = {"calendar": Calendar, "zones": Zone, "stations": Station, "carriers": CarrierPool,
+                  "release": Release}
 
 
 def _path_text(loc: tuple[Any, ...]) -> str:

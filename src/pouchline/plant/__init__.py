@@ -9,7 +9,9 @@
     res.line_yaml()      # a valid line file for `pouchline simulate`
 
 Modules: :mod:`.design` (pure: what a machine does for a cell, the analytic plant),
-:mod:`.sizing` (simulate and add capacity at the bottleneck until the target is met).
+:mod:`.sizing` (simulate and add capacity at the bottleneck until the target is met),
+:mod:`.scaleup` (the sizing at several volumes, with material demand: ``scale_up``),
+:mod:`.rampup` (a line from start of production to its mature figures, month by month: ``ramp_up``).
 """
 
 from __future__ import annotations
@@ -22,8 +24,16 @@ def __getattr__(name: str):  # the sizing imports the cost model, which imports 
         from pouchline.plant import sizing
 
         return getattr(sizing, name)
+    if name in ("ScaleUpResult", "scale_up"):
+        from pouchline.plant import scaleup
+
+        return getattr(scaleup, name)
+    if name in ("RampUpResult", "ramp_up"):
+        from pouchline.plant import rampup
+
+        return getattr(rampup, name)
     raise AttributeError(name)
 
 
-__all__ = ["PlantDesign", "SizingResult", "StationDesign", "StationSizing", "design_plant", "size_plant",
-           "step_branch"]
+__all__ = ["PlantDesign", "RampUpResult", "ScaleUpResult", "SizingResult", "StationDesign", "StationSizing",
+           "design_plant", "ramp_up", "scale_up", "size_plant", "step_branch"]
