@@ -52,7 +52,8 @@ def test_user_text_starting_with_equals_is_text_even_in_the_summary(tmp_path):
     # the pilot line's bottleneck (the 120-min prelithiation press) renamed to a payload
     line_text = (RECIPES / "lines" / "pilot-line.yaml").read_text(encoding="utf-8")
     line = tmp_path / "line.yaml"
-    line.write_text(line_text.replace("name: prelithiation_press", f"name: '{PAYLOAD}'"), encoding="utf-8")
+    assert "prelithiation_press" in line_text  # its name, and where other stations feed it
+    line.write_text(line_text.replace("prelithiation_press", f"'{PAYLOAD}'"), encoding="utf-8")
     out = tmp_path / "bom.xlsx"
     res = cli("bom", str(DEFAULT_RECIPE), "--line", str(line), "--simulate", "--days", "5", "--warmup-days", "1",
               "--out", str(out))

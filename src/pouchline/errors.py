@@ -34,11 +34,14 @@ def printable(text: str) -> str:
 
 
 def excerpt(text: Any, limit: int = MAX_MESSAGE_CHARS) -> str:
-    """``text`` as a string of at most about ``limit`` characters: the start, then how much was left out."""
+    """``text`` as a string of at most about ``limit`` characters: its start and its end (where a
+    message says what is allowed), with how much was left out between them."""
     s = text if isinstance(text, str) else str(text)
     if len(s) <= limit:
         return s
-    return f"{s[:limit]}... ({len(s) - limit:,} more characters)"
+    head = (2 * limit) // 3
+    tail = limit - head
+    return f"{s[:head]}... ({len(s) - limit:,} characters left out) ...{s[-tail:]}"
 
 
 @dataclass(frozen=True)
