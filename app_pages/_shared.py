@@ -6,7 +6,9 @@ and nothing here computes. Results are cached (``st.cache_resource`` for frozen 
 
 Session state (non-widget keys, so they survive page switches):
 
-* ``recipe_choice``: ``{"kind": "shipped" | "upload", "name": str, "data": bytes | None}``
+* ``recipe_choice``: ``{"kind": "shipped" | "upload", "name": str, "data": bytes | None}``; an
+  upload may carry ``"library": (file name, bytes)``, a materials library uploaded with it
+* ``recipe_fallback``: why the active choice stopped loading and the shipped recipe is used
 * ``recipe_overrides``: a tuple of ``(dotted.path, value)`` applied with the CLI's ``--set``
   mechanism (:func:`pouchline.recipe.io.apply_overrides`), so validation is the CLI's.
 """
@@ -20,7 +22,7 @@ from typing import Any, Iterable, Sequence
 
 import streamlit as st
 
-from pouchline.errors import InputError, Problem
+from pouchline.errors import MAX_FIELD_CHARS, MAX_SOURCE_CHARS, InputError, Problem, excerpt
 
 #: Uploaded recipes, lines and sweeps above this size are refused before they are parsed.
 MAX_UPLOAD_BYTES = 1_000_000
@@ -40,10 +42,11 @@ def _short_source(source: str) -> str:
 
 def problem_text(p: Problem) -> str:
     """One problem as markdown: the field path in bold, then what is wrong and where it came from."""
-    src = _short_source(p.source) if p.source else ""
+    src = excerpt(_short_source(p.source), MAX_SOURCE_CHARS) if p.source else ""
+    msg = excerpt(p.message)
     if p.field:
-        return f"**`{p.field}`**: {p.message}" + (f"  \n_{src}_" if src else "")
-    return f"**{src}** {p.message}" if src else p.message
+        return f"**`{excerpt(p.field, MAX_FIELD_CHARS)}`**: {msg}" + (f"  \n_{src}_" if src else "")
+    return f"**{src}** {msg}" if src else msg
 
 
 def show_problems(problems: InputError | Iterable[Problem], where: Any = None) -> None:
@@ -134,12 +137,91 @@ def shipped_recipes() -> list[str]:
     return names
 
 
+# -- uploads: what a file is, and which materials library an uploaded recipe may use ---------
+_KIND_KEYS = (  # (kind, keys that all mark it), most specific first; as ``pouchline validate`` tells them
+    ("recipe", ("cell", "steps")),
+    ("materials library", ("materials",)),
+    ("sweep", ("parameters", "outputs")),
+    ("format catalogue", ("formats",)),
+    ("cost-rates file", ("rates",)),
+    ("line file", ("stations",)),
+)
+
+
+def file_kind(data: Any) -> str | None:
+    """What kind of pouchline file parsed YAML looks like (``recipe``, ``line file``, ...), or None."""
+    if not isinstance(data, dict):
+        return None
+    for kind, keys in _KIND_KEYS:
+        if all(k in data for k in keys):
+            return kind
+    return None
+
+
+def check_kind(data: Any, source: str, expected: str, where: str) -> None:
+    """Refuse a file of another kind than ``expected`` with one message, before its validation
+    would list every field the expected kind misses."""
+    kind = file_kind(data)
+    if kind is not None and kind != expected:
+        raise InputError.single(source, "", f"is a {kind}, not a {expected}: {where}")
+
+
+@st.cache_data(show_spinner=False, ttl=60)
+def shipped_libraries() -> dict[str, str]:
+    """File name -> path of the materials libraries shipped in ``recipes/``."""
+    from pouchline.fileio import read_yaml
+    from pouchline.recipe.io import RECIPES_DIR
+
+    out = {}
+    for p in sorted(Path(RECIPES_DIR).glob("*.yaml")):
+        try:
+            if file_kind(read_yaml(p)) == "materials library":
+                out[p.name] = str(p)
+        except InputError:
+            continue
+    return out
+
+
+def upload_library(data: dict, source: str, library: tuple[str, bytes] | None = None) -> Any:
+    """The materials library an uploaded recipe names, as a validated ``MaterialLibrary``.
+
+    An upload is resolved on the server, so its ``materials_library`` may only name a shipped
+    library (by file name, e.g. ``materials.yaml``) or the library uploaded with it; any other
+    path (``/etc/...``, ``../...``, a device) is refused without being opened.
+    """
+    from pouchline.fileio import read_yaml_text, validate_model
+    from pouchline.materials import MaterialLibrary
+    from pouchline.recipe.io import load_materials
+
+    named = data.get("materials_library", "materials.yaml")
+    name = named.strip() if isinstance(named, str) else named
+    if isinstance(name, str) and name.startswith("./"):
+        name = name[2:]
+    if library is not None and name == library[0]:
+        lib_data = read_yaml_text(library[1], library[0], what="materials library")
+        check_kind(lib_data, library[0], "materials library", "upload the library the recipe names")
+        return validate_model(MaterialLibrary, lib_data, library[0])
+    shipped = shipped_libraries()
+    if isinstance(name, str) and name in shipped:
+        return load_materials(shipped[name])
+    uploaded = f" or the uploaded {library[0]}" if library is not None else " or a library uploaded with the recipe"
+    raise InputError.single(source, "materials_library", f"{str(named)[:80]!r} is not a library an uploaded recipe "
+                            f"may use: name a shipped library ({', '.join(shipped) or 'none'}){uploaded}",
+                            value=named)
+
+
 @st.cache_resource(show_spinner=False, max_entries=64)
-def _load_recipe(kind: str, name: str, data: bytes | None, overrides: tuple) -> tuple[Any, Any]:
-    from pouchline.recipe.io import RECIPES_DIR, load_recipe_and_materials, load_recipe_text
+def _load_recipe(kind: str, name: str, data: bytes | None, overrides: tuple,
+                 library: tuple[str, bytes] | None = None) -> tuple[Any, Any]:
+    from pouchline.fileio import read_yaml_text
+    from pouchline.recipe.io import RECIPES_DIR, load_recipe_and_materials, recipe_from_data
 
     if kind == "upload":
-        return load_recipe_text(data or b"", name, overrides=list(overrides))
+        raw = read_yaml_text(data or b"", name, what="recipe")
+        check_kind(raw, name, "recipe", "a line file goes on the Line page, a materials library under 'Own "
+                   "materials library' below the recipe uploader")
+        materials = upload_library(raw, name, library)
+        return recipe_from_data(raw, name, materials=materials, overrides=list(overrides))
     return load_recipe_and_materials(Path(RECIPES_DIR) / name, overrides=list(overrides))
 
 
@@ -154,7 +236,9 @@ def recipe_overrides() -> tuple:
 
 def try_recipe(choice: dict, overrides: Sequence[tuple[str, Any]]) -> tuple[Any, Any]:
     """Load and validate a recipe choice with overrides; raises :class:`InputError`."""
-    return _load_recipe(choice["kind"], choice["name"], choice.get("data"), tuple(overrides))
+    library = choice.get("library")
+    return _load_recipe(choice["kind"], choice["name"], choice.get("data"), tuple(overrides),
+                        tuple(library) if library else None)
 
 
 def active_recipe() -> tuple[Any, Any, str]:
@@ -168,13 +252,17 @@ def active_recipe() -> tuple[Any, Any, str]:
     ovr = recipe_overrides()
     try:
         recipe, materials = try_recipe(choice, ovr)
-    except InputError:
+    except InputError as err:
         if choice["kind"] == "shipped" and choice["name"] == DEFAULT_RECIPE_NAME and not ovr:
             raise
-        # the file changed on disk under us: fall back to the paper's recipe
+        # the file changed on disk under us: fall back to the paper's recipe, and say so on every
+        # page (never silently: a user must not read figures of another recipe than the one chosen)
+        st.session_state["recipe_fallback"] = (choice["name"], list(err.problems))
         st.session_state["recipe_choice"] = {"kind": "shipped", "name": DEFAULT_RECIPE_NAME, "data": None}
         st.session_state["recipe_overrides"] = ()
-        recipe, materials = try_recipe(recipe_choice(), ())
+        choice = recipe_choice()
+        ovr = ()
+        recipe, materials = try_recipe(choice, ())
     key = f"{choice['kind']}:{choice['name']}:{digest(choice.get('data'))}:{recipe.hash}:{ovr!r}"
     return recipe, materials, key
 
@@ -182,6 +270,7 @@ def active_recipe() -> tuple[Any, Any, str]:
 def set_active_recipe(choice: dict, overrides: Sequence[tuple[str, Any]] = ()) -> None:
     st.session_state["recipe_choice"] = choice
     st.session_state["recipe_overrides"] = tuple(overrides)
+    st.session_state.pop("recipe_fallback", None)
 
 
 def recipe_or_stop() -> tuple[Any, Any, str]:
@@ -225,6 +314,10 @@ def sidebar_summary() -> None:
     choice = recipe_choice()
     ovr = recipe_overrides()
     with st.sidebar:
+        fallback = st.session_state.get("recipe_fallback")
+        if fallback:
+            st.warning(f"**{fallback[0]} no longer loads**; the pages use the shipped "
+                       f"{DEFAULT_RECIPE_NAME} instead. See the Recipe page.", icon=":material/warning:")
         st.markdown("**Active recipe**")
         src = "uploaded" if choice["kind"] == "upload" else "shipped"
         st.markdown(f"`{recipe_label(recipe)}` ({recipe.status})  \n{src}: `{choice['name']}`  \n"
@@ -348,13 +441,16 @@ def load_line_cached(kind: str, name: str, data: bytes | None, overrides: tuple)
     from pouchline.line import Line, parse_line_text
     from pouchline.recipe.io import apply_overrides
 
+    from pouchline.fileio import MAX_YAML_BYTES, read_limited
+
     if kind == "shipped":
         source = f"recipes/lines/{name}"
-        data = (lines_dir() / name).read_bytes()
+        data = read_limited(lines_dir() / name, MAX_YAML_BYTES, what="line file")
     else:
         source = name
-    line = parse_line_text(data, source)  # the library's own checks and messages
     raw = read_yaml_text(data, source, what="line file")
+    check_kind(raw, source, "line file", "a line file lists stations:; upload a recipe on the Recipe page")
+    line = parse_line_text(data, source)  # the library's own checks and messages
     if overrides:
         edited = apply_overrides(raw, list(overrides),
                                  source="station editor")

@@ -17,6 +17,7 @@ from app_pages._shared import (
     shipped_recipes,
     show_problems,
     try_recipe,
+    upload_library,
     upload_size_problem,
 )
 from pouchline.errors import InputError, Problem
@@ -44,6 +45,7 @@ STEP_PARAMS = [
     ("steps.formation.temperature_C", "Formation temperature", "°C", 1.0),
 ]
 STATUSES = ["draft", "review", "approved", "obsolete"]
+EDITS_SOURCE = "your edits on this page (the file itself is valid)"
 WIDGET_PREFIX = "rp__"
 
 
@@ -81,8 +83,9 @@ def _take_upload() -> None:
         return
     data = up.getvalue()
     err = upload_size_problem(up.name, data, "recipe")
+    library = st.session_state.get("materials_upload_choice")
     if err is None:
-        choice = {"kind": "upload", "name": up.name, "data": data}
+        choice = {"kind": "upload", "name": up.name, "data": data, "library": library}
         try:
             try_recipe(choice, ())
         except InputError as exc:
@@ -94,6 +97,27 @@ def _take_upload() -> None:
     st.session_state.pop("recipe_load_problems", None)
     st.session_state.pop("recipe_file", None)  # the shipped-recipe box shows "(an uploaded recipe is active)"
     _clear_edit_widgets()
+
+
+def _take_library() -> None:
+    """A materials library uploaded for the next recipe upload (which names it by file name)."""
+    up = st.session_state.get("materials_upload")
+    st.session_state.pop("materials_upload_problems", None)
+    if up is None:
+        st.session_state.pop("materials_upload_choice", None)
+        return
+    data = up.getvalue()
+    err = upload_size_problem(up.name, data, "materials library")
+    if err is None:
+        try:
+            upload_library({"materials_library": up.name}, up.name, (up.name, data))
+        except InputError as exc:
+            err = exc
+    if err is not None:
+        st.session_state["materials_upload_problems"] = err.problems
+        st.session_state.pop("materials_upload_choice", None)
+        return
+    st.session_state["materials_upload_choice"] = (up.name, data)
 
 
 def _reset_edits() -> None:
@@ -134,6 +158,9 @@ def _apply_edits() -> None:
             try_recipe(choice, tuple(overrides.items()))
         except InputError as err:
             problems.extend(err.problems)
+    # the file loads without the edits (it is the active recipe), so every problem is the edits':
+    # name them, not the file, as where to look
+    problems = [Problem(field=p.field, message=p.message, value=p.value, source=EDITS_SOURCE) for p in problems]
     if problems:
         st.session_state["recipe_edit_problems"] = problems
         return
@@ -178,7 +205,18 @@ with src_col:
 with up_col:
     st.file_uploader("…or upload a recipe (YAML, at most 1 MB)", type=["yaml", "yml"], key="recipe_upload",
                      on_change=_take_upload,
-                     help="Validated like `pouchline validate`; an invalid file leaves the active recipe as it is.")
+                     help="Validated like `pouchline validate`; an invalid file leaves the active recipe as it is. "
+                          "Its `materials_library` may name a shipped library (materials.yaml) or one uploaded "
+                          "below, first.")
+    with st.expander("Own materials library (optional)",
+                     expanded=bool(st.session_state.get("materials_upload_problems"))):
+        st.file_uploader("Materials library (YAML) for the next recipe upload", type=["yaml", "yml"],
+                         key="materials_upload", on_change=_take_library,
+                         help="Upload it before the recipe; the recipe uses it when its `materials_library` "
+                              "is this file's name.")
+        if st.session_state.get("materials_upload_problems"):
+            st.error("**The materials library was not loaded.**", icon=":material/block:")
+            show_problems(st.session_state["materials_upload_problems"])
 
 if st.session_state.get("recipe_load_problems"):
     st.error("**The recipe was not loaded**; the active recipe is unchanged.", icon=":material/block:")
@@ -186,6 +224,11 @@ if st.session_state.get("recipe_load_problems"):
 
 recipe, materials, _ = recipe_or_stop()
 overrides = recipe_overrides()
+if st.session_state.get("recipe_fallback"):
+    gone, why = st.session_state["recipe_fallback"]
+    st.warning(f"**{gone} no longer loads**, so the pages use the shipped recipe below. Choose or upload a "
+               "recipe to continue.", icon=":material/warning:")
+    show_problems(why)
 
 st.subheader(recipe.title)
 m = st.columns([2.2, 1, 1, 1, 1])

@@ -22,6 +22,7 @@ if sweep_mod is None or plots is None:
     st.stop()
 
 from pouchline.errors import InputError  # noqa: E402
+from pouchline.fileio import csv_text  # noqa: E402
 from pouchline.recipe.io import RECIPES_DIR  # noqa: E402
 
 SWEEPS_DIR = Path(RECIPES_DIR) / "sweeps"
@@ -129,7 +130,7 @@ outs = plots.numeric_outputs(table, [c for c in table.columns if c not in params
                                      ("scenario", "status", "error", "seed", "key")])
 st.dataframe(table.drop(columns=[c for c in ("key", "seed") if c in table.columns]), hide_index=True,
              width="stretch", key="sweep_table_df", height=min(38 * (len(table) + 1), 420))
-st.download_button("Download results (CSV)", data=table.to_csv(index=False).encode("utf-8"),
+st.download_button("Download results (CSV)", data=csv_text(table).encode("utf-8"),
                    file_name=f"{sweep.name}-results.csv", mime="text/csv", on_click="ignore",
                    icon=":material/download:", key="sweep_csv")
 

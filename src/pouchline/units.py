@@ -71,6 +71,17 @@ UNIT_ALIASES: dict[str, str] = {
 }
 
 _PERCENT = re.compile(r"\s*(wt\.?\s*%|at\.?\s*%|vol\.?\s*%|mol\.?\s*%|%)\s*$")
+# "cm2", "mg/cm2", "g/m2", "cm3": a unit name followed by 2 or 3 is that unit squared or cubed
+_POWER_SUFFIX = re.compile(r"(?<=[A-Za-z])([23])(?![0-9.])")
+#: What a quantity may look like: a plain decimal number, then optionally a unit. Nothing else
+#: reaches pint, whose parser would otherwise evaluate expressions ("3==4" is 12, "pi" 3.14).
+_NUMBER = r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?"
+_QUANTITY = re.compile(rf"^\s*(?P<num>{_NUMBER})\s*(?P<unit>(?:1\s*/\s*)?[A-Za-z_(][A-Za-z0-9_ /*^().-]*)?\s*$")
+#: A unit may be at most this long (the longest the project writes is "milliampere_hour/gram").
+MAX_UNIT_CHARS = 48
+#: Dimensionless units a value may carry; other dimensionless names are constants (pi, ...).
+DIMENSIONLESS_UNITS = frozenset({"percent", "ppm", "ppb", "dimensionless", "permille"})
+QUANTITY_SYNTAX = "a number, optionally followed by a unit (e.g. 88, '30 MPa', '7.1 mg/cm2', '0.8 wt%')"
 
 
 def _normalise_text(text: str) -> str:
@@ -81,40 +92,63 @@ def _normalise_text(text: str) -> str:
     return s
 
 
+def _check_unit(unit: pint.Unit, text: str) -> None:
+    if unit.dimensionless:
+        for name in unit._units:  # noqa: SLF001 - pint's public API has no iterator over the factors
+            if name not in DIMENSIONLESS_UNITS and ureg.Unit(name).dimensionless:
+                raise ValueError(f"{name!r} in {text!r} is a constant, not a unit")
+
+
 @lru_cache(maxsize=4096)
 def _parse_cached(text: str) -> pint.Quantity:
     s = _normalise_text(text)
-    num, _, unit = s.partition(" ")
-    try:
-        magnitude = float(num)
-    except ValueError:
-        # "1e3mm" or "88degC": let pint split it; a plain expression otherwise
-        q = ureg.Quantity(s)
-        if not isinstance(q, ureg.Quantity):
-            return ureg.Quantity(float(q), "dimensionless")
-        return q
-    return ureg.Quantity(magnitude, unit.strip() or "dimensionless")
+    m = _QUANTITY.match(s)
+    if m is None:
+        raise ValueError(f"is not {QUANTITY_SYNTAX}")
+    magnitude = float(m.group("num"))
+    if not math.isfinite(magnitude):
+        raise ValueError("is not a finite number")
+    unit_text = (m.group("unit") or "").strip()
+    if not unit_text:
+        return ureg.Quantity(magnitude, "dimensionless")
+    if len(unit_text) > MAX_UNIT_CHARS:
+        raise ValueError(f"has a unit of {len(unit_text)} characters; at most {MAX_UNIT_CHARS}")
+    unit = ureg.parse_units(_POWER_SUFFIX.sub(r"**\1", unit_text))
+    _check_unit(unit, text)
+    return ureg.Quantity(magnitude, unit)
 
 
 def parse_quantity(value: Any) -> pint.Quantity:
     """Parse ``value`` (a quantity string, a number or a pint Quantity) into a Quantity.
 
-    Raises ``ValueError`` with a readable message for anything pint cannot read.
+    A string must be a plain decimal number optionally followed by a unit (``88``, ``88 degC``,
+    ``7.1 mg/cm2``, ``0.8 wt%``, ``1e3mm``); expressions (``3==4``, ``2*3 mm``), constants
+    (``pi``) and non-finite numbers are refused. Raises ``ValueError`` with a readable message.
     """
     if isinstance(value, ureg.Quantity):
         return value
     if isinstance(value, bool):
         raise ValueError(f"{value!r} is a yes/no value, not a quantity")
     if isinstance(value, (int, float)):
+        if not math.isfinite(value):
+            raise ValueError(f"{value!r} is not a finite number")
         return ureg.Quantity(float(value), "dimensionless")
     if not isinstance(value, str):
-        raise ValueError(f"{value!r} is not a quantity (write a number with its unit, e.g. '30 MPa')")
+        raise ValueError(f"{_shown(value)} is not a quantity (write a number with its unit, e.g. '30 MPa')")
+    if len(value) > 200:
+        raise ValueError(f"{_shown(value)} is not a quantity: {len(value):,} characters; write {QUANTITY_SYNTAX}")
     try:
         return _parse_cached(value)
     except Exception as exc:  # pint raises many types (even AssertionError) for odd text
-        detail = f" ({exc})" if str(exc) else ""
-        raise ValueError(f"{value!r} is not a quantity pint can read{detail}; write a number and a unit, "
-                         "e.g. '30 MPa'") from None
+        detail = str(exc).strip() or type(exc).__name__
+        if detail.startswith("is "):
+            raise ValueError(f"{_shown(value)} {detail}") from None
+        raise ValueError(f"{_shown(value)} is not a quantity pint can read ({detail}); write {QUANTITY_SYNTAX}") from None
+
+
+def _shown(value: Any) -> str:
+    txt = repr(value) if isinstance(value, str) else f"a {type(value).__name__}"
+    return txt if len(txt) <= 60 else txt[:57] + "..."
 
 
 def to_canonical(value: Any, unit_key: str, *, delta: bool = False) -> float:

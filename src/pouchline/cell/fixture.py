@@ -75,6 +75,10 @@ def plate_thickness_mm(pressure_MPa: float, a_mm: float, b_mm: float, *, allowab
     return max(t_s, t_y), t_s, t_y
 
 
+#: Bolts beyond which a fixture is refused, not designed (issue 19: 1e-300 of proof asked for 1e302).
+MAX_FIXTURE_BOLTS = 1_000
+
+
 def bolt_count(force_kN_: float, proof_load_kN: float, utilisation_frac: float) -> int:
     """Bolts to hold a force at a fraction of their proof load: even, at least 4.
 
@@ -302,6 +306,12 @@ def design_fixture(fixture: FixtureDesign, *, pressure_MPa: float, electrode_len
     util = fixture.bolt_utilisation_frac.target
     choice = choose_bolts(f, util, max_bolts=fixture.max_bolts, size=fixture.bolt_size, bolt_class=fixture.bolt_class)
     n = choice.count
+    if n > MAX_FIXTURE_BOLTS:  # the tightening pattern and the bolt list grow with n: refuse before building them
+        from pouchline.errors import InputError
+
+        raise InputError.single("cell", "cell.fixture.bolt_utilisation_frac",
+                                f"{util:g} of the proof load needs more than {MAX_FIXTURE_BOLTS:,} {choice.size} bolts to "
+                                f"hold {f:,.0f} kN (a higher utilisation, or a press frame)")
     d = BOLT_SIZES[choice.size].diameter_mm
     k = fixture.cells_per_fixture
     grip = 2 * t + k * cell_thickness_mm + 2 * 0.15 * d

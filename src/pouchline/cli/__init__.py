@@ -5,8 +5,9 @@ Each subcommand lives in its own module in this package and exposes
 parsed ``argparse.Namespace`` and returning an exit code). Modules are discovered, so adding a
 command never means editing this file.
 
-Exit codes: 0 success, 2 bad input (an :class:`~pouchline.errors.InputError` or a usage error),
-1 an unexpected internal failure (reported in one line, never a traceback, unless
+Exit codes: 0 success, 2 bad input (an :class:`~pouchline.errors.InputError`, a usage error, a
+path the operating system refuses, a number too large to compute with or input nested too
+deeply), 1 an unexpected internal failure (reported in one line, never a traceback, unless
 ``POUCHLINE_DEBUG=1``).
 """
 
@@ -14,13 +15,14 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import io
 import os
 import pkgutil
 import sys
-from typing import Sequence
+from typing import Any, Sequence
 
 from pouchline import __version__
-from pouchline.errors import InputError
+from pouchline.errors import InputError, Problem, excerpt, printable
 
 EXIT_OK = 0
 EXIT_INTERNAL = 1
@@ -52,12 +54,64 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class _PrintableText(io.TextIOBase):
+    """A text stream that writes through :func:`pouchline.errors.printable`: a title or a name
+    from a file that holds ``\x1b[...`` cannot drive the user's terminal."""
+
+    def __init__(self, stream: Any) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        self._stream.write(printable(text))
+        return len(text)
+
+    def flush(self) -> None:
+        self._stream.flush()
+
+    def isatty(self) -> bool:
+        return self._stream.isatty()
+
+    def fileno(self) -> int:
+        return self._stream.fileno()
+
+    @property
+    def encoding(self) -> str:  # type: ignore[override]
+        return getattr(self._stream, "encoding", "utf-8")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    stdout = sys.stdout
+    sys.stdout = _PrintableText(stdout)  # what commands print; stderr's messages are printable() already
+    try:
+        return _run(args)
+    finally:
+        try:
+            sys.stdout.flush()
+        except (OSError, ValueError):
+            pass
+        sys.stdout = stdout
+
+
+#: The source the cell package gives the problems of sizing a recipe's cell.
+CELL_SOURCE = "cell"
+
+
+def _name_the_recipe(exc: InputError, args: argparse.Namespace) -> InputError:
+    """Problems found while sizing the cell name the recipe file they come from, not "cell"."""
+    recipe = getattr(args, "recipe", None)
+    if not recipe or not any(p.source == CELL_SOURCE for p in exc.problems):
+        return exc
+    return InputError([Problem(p.field, p.message, p.value, f"{recipe} (cell sizing)" if p.source == CELL_SOURCE
+                               else p.source) for p in exc.problems])
+
+
+def _run(args: argparse.Namespace) -> int:
     try:
         return int(args.func(args) or 0)
     except InputError as exc:
+        exc = _name_the_recipe(exc, args)
         print(f"error: {exc}", file=sys.stderr) if len(exc.problems) <= 1 else print(
             "error: the input has these problems:\n" + "\n".join(f"  - {p}" for p in exc.problems),
             file=sys.stderr,
@@ -68,12 +122,25 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return EXIT_OK
+    except OSError as exc:  # a path the system refuses (no permission, a file where a folder should be, disk full)
+        if os.environ.get("POUCHLINE_DEBUG"):
+            raise
+        where = exc.filename if exc.filename is not None else "a file"
+        print(printable(f"error: {excerpt(str(where), 300)}: {exc.strerror or type(exc).__name__}"), file=sys.stderr)
+        return EXIT_INPUT
+    except (OverflowError, RecursionError) as exc:  # a number or a nesting beyond what can be computed
+        if os.environ.get("POUCHLINE_DEBUG"):
+            raise
+        what = "nested too deeply" if isinstance(exc, RecursionError) else "a number too large to compute with"
+        print(printable(f"error: the input holds {what} ({excerpt(exc, 200)}); check the values given on the "
+                        "command line and in the files it names"), file=sys.stderr)
+        return EXIT_INPUT
     except Exception as exc:  # an internal bug: one line, not a traceback
         if os.environ.get("POUCHLINE_DEBUG"):
             raise
         print(
-            f"internal error: {type(exc).__name__}: {exc} "
-            "(this is a pouchline bug; rerun with POUCHLINE_DEBUG=1 for a traceback)",
+            printable(f"internal error: {type(exc).__name__}: {excerpt(exc, 500)} "
+                      "(this is a pouchline bug; rerun with POUCHLINE_DEBUG=1 for a traceback)"),
             file=sys.stderr,
         )
         return EXIT_INTERNAL

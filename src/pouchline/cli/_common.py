@@ -8,7 +8,7 @@ import math
 import sys
 from typing import Any
 
-from pouchline.errors import InputError
+from pouchline.errors import InputError, excerpt
 
 
 def add_recipe_argument(parser: argparse.ArgumentParser, *, optional: bool = False) -> None:
@@ -68,10 +68,19 @@ def add_cell_size_options(parser: argparse.ArgumentParser) -> None:
 def cell_size_kwargs(args: argparse.Namespace) -> dict[str, Any]:
     """The keyword arguments of :func:`pouchline.cell.size_cell` from the cell size options."""
     formats = None
-    if getattr(args, "formats", None):
+    path = getattr(args, "formats", None)
+    if path:
         from pouchline.cell.formats import load_formats
 
-        formats = load_formats(args.formats)
+        formats = load_formats(path)
+    if args.format is not None:  # checked here, so the message names the catalogue and the option
+        from pouchline.cell.formats import DEFAULT_FORMATS_PATH, default_formats
+
+        catalogue = formats if formats is not None else default_formats()
+        if catalogue.get(args.format) is None:
+            raise InputError.single(str(path or DEFAULT_FORMATS_PATH), "--format",
+                                    f"{excerpt(repr(args.format), 80)} is not a format of this catalogue; it has "
+                                    f"{', '.join(catalogue.ids)}")
     return dict(layers=args.layers, capacity_Ah=args.capacity_Ah, energy_Wh=args.energy_Wh, format=args.format,
                 footprint_mm=getattr(args, "footprint", None), formats=formats)
 
@@ -96,5 +105,15 @@ def positive_float(text: str) -> float:
     return v
 
 
+def nonnegative_float(text: str) -> float:
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not math.isfinite(v) or v < 0:
+        raise argparse.ArgumentTypeError(f"{text} must be a finite number >= 0")
+    return v
+
+
 __all__ = ["InputError", "add_cell_size_options", "add_recipe_argument", "cell_size_kwargs", "footprint_mm",
-           "load_recipe_from_args", "print_json", "positive_int", "positive_float"]
+           "load_recipe_from_args", "nonnegative_float", "print_json", "positive_int", "positive_float"]

@@ -8,6 +8,7 @@ from pouchline.cell.report import render_text
 from pouchline.cli._common import (
     add_cell_size_options,
     add_recipe_argument,
+    cell_size_kwargs,
     load_recipe_from_args,
     positive_float,
     print_json,
@@ -40,8 +41,7 @@ def run(args: argparse.Namespace) -> int:
             print(f"{f.id:18s} {f.basis:9s} {f.length_mm:g} x {f.width_mm:g} mm  {f.name}  [{f.source}]")
         return 0
     recipe, materials = load_recipe_from_args(args)
-    res = size_cell(recipe, materials, layers=args.layers, capacity_Ah=args.capacity_Ah, energy_Wh=args.energy_Wh,
-                    format=args.format, footprint_mm=args.footprint, formats=formats, charge_minutes=args.charge_min)
+    res = size_cell(recipe, materials, **cell_size_kwargs(args), charge_minutes=args.charge_min)
     if args.json:
         print_json(res.to_dict())
     else:

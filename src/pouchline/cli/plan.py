@@ -10,26 +10,27 @@ from pouchline.cli._common import (
     add_recipe_argument,
     cell_size_kwargs,
     load_recipe_from_args,
+    nonnegative_float,
     positive_float,
     positive_int,
 )
 
 
 def run(args: argparse.Namespace) -> int:
-    from pouchline.export.plan_report import write_plan
+    from pouchline.export.plan_report import check_plan_target, prepare_plan_dir, write_plan
+    from pouchline.export.traveler_model import check_cells, check_lot
     from pouchline.plan import make_plan
 
-    from pouchline.export.plan_report import prepare_plan_dir
-
-    recipe, materials = load_recipe_from_args(args)
-    _out, created = prepare_plan_dir(args.out)
-    for folder in created:
-        print(f"created folder {folder}", file=sys.stderr)
-    line = None
+    # every input is checked before the simulation, so a bad one costs nothing and writes nothing
     if args.line and args.target_GWh:
         from pouchline.errors import InputError
 
         raise InputError.single("--target-GWh", "", "give --line LINE or --target-GWh X (a line sized for it), not both")
+    check_lot(args.lot)
+    check_cells(args.lot_cells, "--lot-cells")
+    target = check_plan_target(args.out, force=args.force)
+    recipe, materials = load_recipe_from_args(args)
+    line = None
     if args.line:
         from pouchline.line import load_line
 
@@ -41,6 +42,12 @@ def run(args: argparse.Namespace) -> int:
         if deviations:
             print(f"warning: {args.line}: {len(deviations)} station(s) run in another atmosphere than the recipe "
                   f"names, e.g. {deviations[0]}", file=sys.stderr)
+    _out, created = prepare_plan_dir(target)
+    for folder in created:
+        print(f"created folder {folder}", file=sys.stderr)
+    if target.foreign:
+        print(f"warning: {target.out} holds {len(target.foreign)} file(s) no pouchline plan wrote (e.g. "
+              f"{target.foreign[0]}); they are kept beside the plan (--force)", file=sys.stderr)
     bar = None
     progress = None
     if line is not None and (sys.stderr.isatty() or args.progress):
@@ -63,7 +70,9 @@ def run(args: argparse.Namespace) -> int:
         if bar is not None:
             bar.n = 100
             bar.close()
-    files = write_plan(plan, args.out, lot=args.lot, lot_cells=args.lot_cells)
+    files = write_plan(plan, target, lot=args.lot, lot_cells=args.lot_cells)
+    if not target.exists:
+        print(f"created folder {target.out}", file=sys.stderr)
     notes = [f for f in files if f.name == "traveler-note.txt"]
     if notes:
         print("note: " + notes[0].read_text(encoding="utf-8").strip(), file=sys.stderr)
@@ -91,12 +100,16 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="instead of --line: size a line for X GWh/yr of good cells (pouchline size) and plan on it")
     add_cell_size_options(p)
     p.add_argument("--days", type=positive_float, default=60.0, help="simulated days per replication (default 60)")
-    p.add_argument("--warmup-days", dest="warmup_days", type=float, default=5.0, help="warm-up days (default 5)")
+    p.add_argument("--warmup-days", dest="warmup_days", type=nonnegative_float, default=5.0,
+                   help="warm-up days (default 5)")
     p.add_argument("--replications", type=positive_int, default=3, help="replications (default 3)")
     p.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
     p.add_argument("--prices", choices=["low", "base", "high"], default="base", help="material price scenario")
     p.add_argument("--lot", default="LOT-0001", help="lot number of the sample traveler (default LOT-0001)")
     p.add_argument("--lot-cells", dest="lot_cells", type=positive_int, default=100, help="cells in the sample lot")
     p.add_argument("--progress", action="store_true", help="show a progress bar even when stderr is not a terminal")
-    p.add_argument("--out", required=True, metavar="DIR", help="output folder (created if missing)")
+    p.add_argument("--out", required=True, metavar="DIR",
+                   help="output folder (created if missing); written as one unit, replacing an earlier plan in it")
+    p.add_argument("--force", action="store_true",
+                   help="write into a folder that holds files no pouchline plan wrote (they are kept)")
     p.set_defaults(func=run)

@@ -98,7 +98,7 @@ def run(args: argparse.Namespace) -> int:
         from pouchline.line import load_line
 
         line = load_line(args.line)
-        line.validate_steps(set(recipe.step_ids))
+        line.validate_steps(set(recipe.step_ids), source=args.line)
         if by_step is not None:
             scrap = allowances_from_line(recipe, by_step, line)
     traveler = build_traveler(

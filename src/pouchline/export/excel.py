@@ -18,7 +18,9 @@ The only module that writes the workbook. Sheets:
 
 Every sheet has one Excel table, a frozen header row, number formats with units and column widths
 that fit. Text that comes from a recipe, a library or a user is written with :func:`put_text`,
-so Excel never reads ``=...``, ``+...``, ``-...`` or ``@...`` as a formula (CWE-1236).
+so Excel never reads ``=...``, ``+...``, ``-...`` or ``@...`` as a formula (CWE-1236), and
+control characters that the xlsx format cannot hold (``\x00``, ``\x1b``) are replaced. Only a
+:class:`Formula`, which only this module makes, reaches the formula writer.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from typing import Any, Iterable, Sequence
 
 import pandas as pd
 from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.workbook.defined_name import DefinedName
@@ -41,6 +44,8 @@ from pouchline.cost.bom import BomItem, flatten
 from pouchline.cost.model import CATEGORIES, CostResult
 
 DANGEROUS = ("=", "+", "-", "@", "\t", "\r", "\n")
+#: Excel's limit on the characters of one cell.
+MAX_CELL_CHARS = 32_767
 
 USD = '#,##0.00 "USD"'
 USD4 = '#,##0.0000 "USD"'
@@ -52,13 +57,28 @@ INT = "#,##0"
 HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
 
 
+class Formula(str):
+    """A formula pouchline built itself: the only text :func:`put_formula` writes as a formula.
+
+    User text that happens to start with ``=`` is a plain ``str`` and is written as text.
+    """
+
+
+def clean_text(value: str) -> str:
+    """``value`` without the control characters an xlsx file cannot hold, cut to Excel's cell limit."""
+    text = ILLEGAL_CHARACTERS_RE.sub("\ufffd", value)
+    return text if len(text) <= MAX_CELL_CHARS else text[: MAX_CELL_CHARS - 1] + "\u2026"
+
+
 def put_text(cell: Any, value: Any) -> Any:
-    """Write untrusted text so that Excel never sees a formula (ecosystem-notes.md section 2)."""
+    """Write untrusted text so that Excel never sees a formula: stored as a string, and a leading
+    ``= + - @``, tab or line break is shown with a quote prefix, so it stays text after F2 + Enter."""
     if value is None:
         cell.value = None
         return cell
     if not isinstance(value, str):
         value = str(value)
+    value = clean_text(str.__str__(value))  # a plain str, also for a Formula passed as text
     cell.value = value
     cell.data_type = "s"  # openpyxl would store '=...' as a formula
     if value.startswith(DANGEROUS):
@@ -67,10 +87,10 @@ def put_text(cell: Any, value: Any) -> Any:
 
 
 def put_formula(cell: Any, formula: str, number_format: str | None = None) -> Any:
-    """Write a formula that pouchline itself built."""
-    if not formula.startswith("="):
+    """Write a formula that pouchline itself built (a :class:`Formula`, or a literal of this module)."""
+    if not isinstance(formula, str) or not formula.startswith("="):
         raise ValueError(f"not a formula: {formula!r}")
-    cell.value = formula
+    cell.value = Formula(formula)
     if number_format:
         cell.number_format = number_format
     return cell
@@ -201,7 +221,7 @@ def _sheet_breakdown(ws: Worksheet, result: CostResult) -> dict[str, Any]:
     _header(ws, headers)
     items: list[tuple[str, str, float, str, str | None]] = [
         ("materials", "materials (BOM total, scrap included)", result.material_cost_per_cell_usd,
-         "sum of the BOM's extended costs", "=BOM!$I$2")]
+         "sum of the BOM's extended costs", Formula("=BOM!$I$2"))]
     for p in result.process_lines:
         items.append((p.category, p.item, p.usd_per_cell, p.basis, None))
     n_items = len(items)
@@ -278,15 +298,15 @@ def _sheet_summary(ws: Worksheet, result: CostResult, recipe: Any, bd: dict[str,
     energy_row = len(rows) + 2
     add("Energy per cell", result.energy_Wh, "Wh", result.energy_Wh, "defined name EnergyWh", "0.0000")
     cost_row = len(rows) + 2
-    add("Cost per good cell", f"=Breakdown!$C${tot}", "USD", result.cost_per_cell_usd,
+    add("Cost per good cell", Formula(f"=Breakdown!$C${tot}"), "USD", result.cost_per_cell_usd,
         "materials + process; formula over Breakdown", USD4)
-    add("Cost per kWh", f"=B{cost_row}/(B{energy_row}/1000)", "USD/kWh", result.cost_per_kWh_usd, "", USD_KWH)
+    add("Cost per kWh", Formula(f"=B{cost_row}/(B{energy_row}/1000)"), "USD/kWh", result.cost_per_kWh_usd, "", USD_KWH)
     mat_row = len(rows) + 2
-    add("Material cost per cell", "=BOM!$I$2", "USD", result.material_cost_per_cell_usd,
+    add("Material cost per cell", Formula("=BOM!$I$2"), "USD", result.material_cost_per_cell_usd,
         "BOM total, scrap included", USD4)
-    add("Material cost per kWh", f"=B{mat_row}/(B{energy_row}/1000)", "USD/kWh", result.material_cost_per_kWh_usd,
+    add("Material cost per kWh", Formula(f"=B{mat_row}/(B{energy_row}/1000)"), "USD/kWh", result.material_cost_per_kWh_usd,
         "", USD_KWH)
-    add("Process cost per cell", f"=B{cost_row}-B{mat_row}", "USD", result.process_cost_per_cell_usd,
+    add("Process cost per cell", Formula(f"=B{cost_row}-B{mat_row}"), "USD", result.process_cost_per_cell_usd,
         "labour, energy, depreciation, building, overhead", USD4)
     add("Jellyroll materials per kWh (no scrap)", result.jellyroll_material_cost_per_kWh_usd, "USD/kWh",
         result.jellyroll_material_cost_per_kWh_usd,
@@ -294,7 +314,7 @@ def _sheet_summary(ws: Worksheet, result: CostResult, recipe: Any, bd: dict[str,
         USD_KWH)
     for cat in CATEGORIES:
         add(f"{cat.capitalize()} cost per cell",
-            f'=SUMIF(Breakdown!$A${first}:$A${last_item},"{cat}",Breakdown!$C${first}:$C${last_item})', "USD",
+            Formula(f'=SUMIF(Breakdown!$A${first}:$A${last_item},"{cat}",Breakdown!$C${first}:$C${last_item})'), "USD",
             result.breakdown_usd_per_cell.get(cat, 0.0), "by category, from Breakdown", USD4)
     add("Plant", "line " + (result.line_name or "") if result.plant_mode == "line" else "default plant", "", None,
         "see the Plant / Line KPIs sheet")
@@ -311,7 +331,7 @@ def _sheet_summary(ws: Worksheet, result: CostResult, recipe: Any, bd: dict[str,
     for i, (label, value, unit, python, note, fmt) in enumerate(rows):
         n = i + 2
         put_text(ws.cell(n, 1), label)
-        if isinstance(value, str) and value.startswith("=") and label not in ("Recipe", "Recipe revision"):
+        if isinstance(value, Formula):
             put_formula(ws.cell(n, 2), value, fmt)
         else:
             _put(ws.cell(n, 2), value, fmt)
@@ -497,7 +517,7 @@ def build_workbook(result: CostResult, bom: BomItem, *, recipe: Any, materials: 
     _sheet_assumptions(ws_as, result, rates, materials)
 
     wb.properties.creator = "pouchline"
-    wb.properties.title = f"Cost and BOM of {recipe.id} rev {recipe.revision}"
+    wb.properties.title = clean_text(f"Cost and BOM of {recipe.id} rev {recipe.revision}")[:200]
     return wb
 
 
@@ -519,4 +539,5 @@ def cost_workbook_bytes(result: CostResult, bom: BomItem, *, recipe: Any, materi
     return buf.getvalue()
 
 
-__all__ = ["DANGEROUS", "build_workbook", "cost_workbook_bytes", "put_formula", "put_text", "write_cost_workbook"]
+__all__ = ["DANGEROUS", "Formula", "build_workbook", "clean_text", "cost_workbook_bytes", "put_formula", "put_text",
+           "write_cost_workbook"]

@@ -1,7 +1,13 @@
 """Write a plan (:class:`pouchline.plan.PlanResult`) to a folder: JSON, text, xlsx, PDF, PNG.
 
-Every file is written atomically; an existing folder is reused, files in it are replaced one by
-one, and nothing outside it is touched.
+The folder is one unit. Every input is checked before anything is computed
+(:func:`check_plan_target`); the package is written into a hidden temporary folder beside the
+target (``.<name>.plan-<pid>-<random>``) and moved into place only when every file is there, so
+an interrupted run (even ``kill -9``) never leaves a folder that mixes two runs or holds half a
+plan. The next run removes temporary folders whose process is gone. A folder that holds files
+pouchline did not write is refused unless ``force`` is given; its files are then kept and the
+plan's files are moved in beside them. The plan's files are listed in a hidden manifest
+(:data:`MANIFEST`), which is how the next run tells its own files from foreign ones.
 """
 
 from __future__ import annotations
@@ -10,29 +16,90 @@ import datetime as dt
 import json
 import math
 import os
+import re
+import shutil
+import tempfile
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from pouchline.errors import InputError
 from pouchline.export import charts
-from pouchline.fileio import atomic_write, jsonable
+from pouchline.fileio import atomic_write, csv_text, jsonable, process_alive
+
+#: The list of files of the plan in a folder, written last.
+MANIFEST = ".pouchline-plan.json"
+#: Files of plans written before the manifest existed (recognised as pouchline's own).
+LEGACY_PLAN_FILES = frozenset({"cell.json", "cell.txt", "cost.json", "sensitivity.csv", "simulation.json", "bom.xlsx",
+                               "traveler.pdf", "traveler-note.txt", "summary.json", "README.md"})
+#: Entries of a folder looked at when deciding whether it holds foreign files.
+MAX_SCAN_ENTRIES = 10_000
 
 
 def _json(obj: Any) -> str:
     return json.dumps(jsonable(obj), indent=2, ensure_ascii=False, default=str) + "\n"
 
 
-def prepare_plan_dir(out_dir: str | os.PathLike) -> tuple[Path, list[Path]]:
-    """Make sure ``out_dir`` is a folder, creating it and missing parents; return it and what was created.
+@dataclass
+class PlanTarget:
+    """Where a plan goes, as found before anything was computed."""
 
-    Called before any long computation so a bad path fails at once; the caller says which
-    folders it created, so a mistyped path does not create folders silently.
+    out: Path
+    missing_parents: list[Path] = field(default_factory=list)  # created by :func:`prepare_plan_dir`
+    exists: bool = False
+    foreign: list[str] = field(default_factory=list)  # files in ``out`` that pouchline did not write
+    previous: list[str] = field(default_factory=list)  # files of an earlier plan in ``out``
+
+
+def _temp_prefix(name: str) -> str:
+    return f".{name}.plan-"
+
+
+def _own_files(out: Path) -> tuple[set[str], bool]:
+    """The files an earlier plan wrote into ``out`` (by its manifest) and whether it had one."""
+    try:
+        data = json.loads((out / MANIFEST).read_text(encoding="utf-8"))
+        files = data.get("files") if isinstance(data, dict) else None
+        if isinstance(files, list):
+            return {f for f in files if isinstance(f, str)}, True
+    except (OSError, ValueError):
+        pass
+    return set(), False
+
+
+def _scan(out: Path, force: bool) -> tuple[list[str], list[str]]:
+    """(foreign files, files of an earlier plan) in ``out``, as paths relative to it."""
+    own, has_manifest = _own_files(out)
+    foreign: list[str] = []
+    previous: list[str] = []
+    seen = 0
+    for root, _dirs, files in os.walk(out):
+        for name in files:
+            seen += 1
+            rel = Path(root, name).relative_to(out).as_posix()
+            if rel == MANIFEST or rel in own or re.fullmatch(r"(charts/)?\..*\.tmp", rel) or (
+                    not has_manifest and (rel in LEGACY_PLAN_FILES or re.fullmatch(r"charts/[^/]+\.png", rel))):
+                previous.append(rel)
+            else:
+                foreign.append(rel)
+        if seen > MAX_SCAN_ENTRIES or (foreign and not force):
+            break
+    return foreign, previous
+
+
+def check_plan_target(out_dir: str | os.PathLike, *, force: bool = False) -> PlanTarget:
+    """Check where a plan will go, before anything is computed or created.
+
+    Refuses a file in the way, and a folder that holds files pouchline did not write unless
+    ``force`` is given (they are then kept beside the plan). Creates nothing.
     """
     out = Path(out_dir)
+    if out.is_symlink() and out.is_dir():
+        out = Path(os.path.realpath(out))  # a link to a folder: the plan goes where it points
     if out.exists() and not out.is_dir():
         raise InputError.single(str(out), "--out", "exists and is not a folder")
     missing: list[Path] = []
-    p = out
+    p = out.parent if str(out.parent) else Path(".")
     while not p.exists():
         missing.append(p)
         if p.parent == p:
@@ -40,28 +107,135 @@ def prepare_plan_dir(out_dir: str | os.PathLike) -> tuple[Path, list[Path]]:
         p = p.parent
     if p.exists() and not p.is_dir():
         raise InputError.single(str(out), "--out", f"cannot be created: {p} is a file, not a folder")
+    target = PlanTarget(out=out, missing_parents=list(reversed(missing)), exists=out.is_dir())
+    if target.exists:
+        try:
+            target.foreign, target.previous = _scan(out, force)
+        except OSError as exc:
+            raise InputError.single(str(out), "--out", f"cannot be read: {exc.strerror or exc}") from None
+        if target.foreign and not force:
+            shown = ", ".join(target.foreign[:5]) + (" ..." if len(target.foreign) > 5 else "")
+            raise InputError.single(str(out), "--out", f"holds files that no pouchline plan wrote ({shown}); "
+                                    "write the plan to a new or empty folder, or add --force to write it beside "
+                                    "them (they are kept)")
+    return target
+
+
+def prepare_plan_dir(out_dir: str | os.PathLike | PlanTarget, *, force: bool = False) -> tuple[Path, list[Path]]:
+    """Check ``out_dir`` (see :func:`check_plan_target`) and create its missing parent folders.
+
+    Returns the target folder and the folders that were created; the target folder itself is
+    created by :func:`write_plan` when the plan is complete. Called before any long computation
+    so a bad path fails at once; the caller says which folders it created, so a mistyped path
+    does not create folders silently.
+    """
+    target = out_dir if isinstance(out_dir, PlanTarget) else check_plan_target(out_dir, force=force)
+    for folder in target.missing_parents:
+        try:
+            folder.mkdir(exist_ok=True)
+        except OSError as exc:
+            raise InputError.single(str(target.out), "--out", f"cannot be created: {exc.strerror or exc}") from None
+    return target.out, list(target.missing_parents)
+
+
+def remove_stale_temp_folders(out: Path) -> list[Path]:
+    """Remove temporary plan folders beside ``out`` left by runs whose process is gone."""
+    removed: list[Path] = []
+    parent = out.parent if str(out.parent) else Path(".")
+    pattern = re.compile(re.escape(_temp_prefix(out.name)) + r"(?:old-)?(\d+)-")
     try:
-        out.mkdir(parents=True, exist_ok=True)
+        entries = list(parent.iterdir())
+    except OSError:
+        return removed
+    for entry in entries:
+        m = pattern.match(entry.name)
+        if not m or not entry.is_dir() or entry.is_symlink():
+            continue
+        pid = int(m.group(1))
+        if pid == os.getpid() or process_alive(pid):
+            continue
+        shutil.rmtree(entry, ignore_errors=True)
+        removed.append(entry)
+    return removed
+
+
+def _install(tmp: Path, target: PlanTarget, files: list[str]) -> None:
+    """Move the finished package from ``tmp`` to ``target.out``.
+
+    A new or empty folder is replaced by one rename; a folder holding only an earlier plan is
+    swapped (earlier plan renamed aside, new one renamed in, earlier one removed); with foreign
+    files (``force``), each file of the plan is moved in by a rename of its own and files of the
+    earlier plan that this one does not write are removed.
+    """
+    out = target.out
+    parent = out.parent if str(out.parent) else Path(".")
+    foreign, previous = _scan(out, True) if out.is_dir() else ([], [])
+    if not out.exists():
+        os.rename(tmp, out)
+        return
+    if not foreign and not previous and not any(out.iterdir()):
+        os.replace(tmp, out)  # an empty folder is replaced in one step
+        return
+    if not foreign:
+        old = Path(tempfile.mkdtemp(prefix=f"{_temp_prefix(out.name)}old-{os.getpid()}-", dir=parent))
+        os.rename(out, old / "plan")
+        os.rename(tmp, out)
+        shutil.rmtree(old, ignore_errors=True)
+        return
+    for rel in files + [MANIFEST]:
+        dest = out / rel
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(tmp / rel, dest)
+    for rel in set(previous) - set(files) - {MANIFEST}:
+        (out / rel).unlink(missing_ok=True)
+    shutil.rmtree(tmp, ignore_errors=True)
+
+
+def write_plan(plan: Any, out_dir: str | os.PathLike | PlanTarget, *, lot: str = "LOT-0001", lot_cells: int = 100,
+               template: str | None = None, force: bool = False) -> list[Path]:
+    """Write every part of ``plan`` into ``out_dir`` as one unit (see the module). Returns the files.
+
+    ``out_dir`` may be the :class:`PlanTarget` the caller checked before computing the plan.
+    """
+    from pouchline.export.traveler_model import check_cells, check_lot
+    from pouchline.export.traveler_template import load_template
+
+    check_lot(lot)
+    check_cells(lot_cells, "--lot-cells")
+    tpl = load_template(template)
+    target = out_dir if isinstance(out_dir, PlanTarget) else check_plan_target(out_dir, force=force)
+    out = prepare_plan_dir(target)[0]
+    remove_stale_temp_folders(out)
+    parent = out.parent if str(out.parent) else Path(".")
+    try:
+        tmp = Path(tempfile.mkdtemp(prefix=f"{_temp_prefix(out.name)}{os.getpid()}-", dir=parent))
+        umask = os.umask(0o022)
+        os.umask(umask)
+        os.chmod(tmp, 0o777 & ~umask)  # mkdtemp's folder is private; the plan folder is an ordinary one
+        (tmp / "charts").mkdir()
     except OSError as exc:
-        raise InputError.single(str(out), "--out", f"cannot be created: {exc.strerror or exc}") from None
-    return out, list(reversed(missing))
+        raise InputError.single(str(out), "--out", f"cannot be written: {exc.strerror or exc}") from None
+    try:
+        rel = _write_parts(plan, tmp, lot=lot, lot_cells=lot_cells, template=tpl)
+        atomic_write(tmp / MANIFEST, _json({"pouchline_plan": 1, "files": rel}))
+        try:
+            _install(tmp, target, rel)
+        except OSError as exc:
+            raise InputError.single(str(out), "--out", f"cannot be written: {exc.strerror or exc}") from None
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+    return [out / r for r in rel]
 
 
-def write_plan(plan: Any, out_dir: str | os.PathLike, *, lot: str = "LOT-0001", lot_cells: int = 100,
-               template: str | None = None) -> list[Path]:
-    """Write every part of ``plan`` into ``out_dir`` (created if missing). Returns the files."""
+def _write_parts(plan: Any, out: Path, *, lot: str, lot_cells: int, template: Any) -> list[str]:
+    """Write the package's files into ``out`` (the temporary folder); return them relative to it."""
     from pouchline.cell.report import render_text as cell_text
     from pouchline.cost import build_bom
     from pouchline.export.excel import write_cost_workbook
     from pouchline.export.traveler import write_traveler
     from pouchline.export.traveler_model import build_traveler
-    from pouchline.export.traveler_template import load_template
 
-    out = prepare_plan_dir(out_dir)[0]
-    try:
-        (out / "charts").mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise InputError.single(str(out), "--out", f"cannot be created: {exc.strerror or exc}") from None
     written: list[Path] = []
 
     def put(name: str, data: Any) -> None:
@@ -71,7 +245,7 @@ def write_plan(plan: Any, out_dir: str | os.PathLike, *, lot: str = "LOT-0001", 
     put("cell.json", _json(cell.to_dict()))
     put("cell.txt", cell_text(cell, str(r.id)) + "\n")
     put("cost.json", _json(cost.to_dict()))
-    put("sensitivity.csv", plan.sensitivity.to_csv(index=False))
+    put("sensitivity.csv", csv_text(plan.sensitivity))
     if plan.experiment is not None:
         put("simulation.json", _json(plan.experiment.to_dict()))
     bom = build_bom(cost, r, plan.materials)
@@ -99,7 +273,7 @@ def write_plan(plan: Any, out_dir: str | os.PathLike, *, lot: str = "LOT-0001", 
                             cell_format=(f"{cell.layers} layer(s), {cell.capacity_Ah:.3g} Ah, electrode "
                                          f"{cell.electrode_mm['length']:g} x {cell.electrode_mm['width']:g} mm"),
                             purpose="sample")
-        write_traveler(out / "traveler.pdf", tr, load_template(template))
+        write_traveler(out / "traveler.pdf", tr, template)
         written.append(out / "traveler.pdf")
     if note:
         put("traveler-note.txt", note + "\n")
@@ -129,7 +303,7 @@ def write_plan(plan: Any, out_dir: str | os.PathLike, *, lot: str = "LOT-0001", 
 
     put("summary.json", _json(plan.summary()))
     put("README.md", _readme(plan, written))
-    return written
+    return [p.relative_to(out).as_posix() for p in written]
 
 
 def _readme(plan: Any, files: list[Path]) -> str:

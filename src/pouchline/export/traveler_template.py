@@ -104,10 +104,14 @@ class Defaults(_Model):
     scrap_allowance_frac: float = Field(default=0.05, ge=0, le=1)
 
 
+#: Narrowest table column: its cell paddings (2 x 3 pt = 2.1 mm) must leave room for text.
+MIN_COLUMN_WIDTH_MM = 3.0
+
+
 class Column(_Model):
     key: str
     title: JinjaText
-    width_mm: float = Field(gt=0, le=400)
+    width_mm: float = Field(ge=MIN_COLUMN_WIDTH_MM, le=400)
 
 
 class _Section(_Model):

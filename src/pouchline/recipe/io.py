@@ -14,13 +14,14 @@ from __future__ import annotations
 import copy
 import json
 import os
+import re
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
 import yaml
 
-from pouchline.errors import InputError, Problem
-from pouchline.fileio import read_yaml, read_yaml_text, validate_model
+from pouchline.errors import InputError, Problem, excerpt
+from pouchline.fileio import parse_yaml_value, read_yaml, read_yaml_text, validate_model
 from pouchline.materials import DEFAULT_MATERIALS_PATH, MaterialLibrary, Role
 from pouchline.recipe.document import Recipe
 
@@ -36,19 +37,51 @@ def load_materials(path: str | os.PathLike = DEFAULT_MATERIALS_PATH) -> Material
 
 
 # -- overrides --------------------------------------------------------------------------------
+_NON_FINITE = re.compile(r"^[-+]?\.?(inf|infinity|nan)$", re.IGNORECASE)
+_ISO_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+_PLAIN_INT = re.compile(r"^[-+]?[0-9]+$")
+
+
 def parse_override(text: str) -> tuple[str, Any]:
-    """``'cell.anode.np_ratio=1.5'`` -> ``('cell.anode.np_ratio', 1.5)`` (value read as YAML)."""
+    """``'cell.anode.np_ratio=1.5'`` -> ``('cell.anode.np_ratio', 1.5)``.
+
+    A value that starts like a number must be a plain decimal number (``1.5``, ``-3``, ``1e3``)
+    or a number with a unit (``90 degC``, ``7.1 mg/cm2``), parsed by the field's validation;
+    ``.inf``, ``nan``, YAML 1.1 base-60 (``1:30``, which YAML reads as 90), hex, octal and
+    expressions are refused naming the field. Anything else is read as YAML (text, yes/no,
+    lists, mappings) with the limits of a file.
+    """
     if "=" not in text:
-        raise InputError.single("--set", text, "must look like dotted.path=value (e.g. cell.anode.np_ratio=1.5)")
+        raise InputError.single("--set", excerpt(text, 80), "must look like dotted.path=value (e.g. cell.anode.np_ratio=1.5)")
     path, _, raw = text.partition("=")
     path = path.strip()
     if not path:
-        raise InputError.single("--set", text, "names no field before '='")
-    try:
-        value = yaml.safe_load(raw) if raw.strip() else ""
-    except yaml.YAMLError:
-        value = raw
-    return path, value
+        raise InputError.single("--set", excerpt(text, 80), "names no field before '='")
+    return path, _override_value(raw.strip(), path)
+
+
+def _override_value(raw: str, path: str) -> Any:
+    from pouchline.units import QUANTITY_SYNTAX, parse_quantity  # pint only when a --set is given
+
+    if not raw:
+        return ""
+    if _NON_FINITE.match(raw):
+        raise InputError.single("--set", path, f"{raw!r} is not a finite number; every number must be finite")
+    if raw[0] in "+-.0123456789" and not _ISO_DATE.match(raw):
+        try:
+            q = parse_quantity(raw)
+        except ValueError as exc:
+            if "finite" in str(exc) or "constant" in str(exc):
+                why = str(exc)
+            else:
+                why = (f"{excerpt(repr(raw), 60)} is not {QUANTITY_SYNTAX}"
+                       + (" (YAML 1.1 would read it as a base-60 number)" if ":" in raw else "")
+                       + "; quote text that starts like a number (path='\"4N-grade\"')")
+            raise InputError.single("--set", path, why) from None
+        if str(q.units) != "dimensionless":
+            return raw  # a number with a unit: the field's validation converts it
+        return int(raw) if _PLAIN_INT.match(raw) else float(q.magnitude)
+    return parse_yaml_value(raw, "--set", path)
 
 
 def apply_overrides(data: dict, overrides: Iterable[tuple[str, Any] | str], source: str = "--set") -> dict:
@@ -187,11 +220,15 @@ def recipe_from_data(
         lib_path = Path(lib_name)
         if not lib_path.is_absolute():
             lib_path = (base_dir or RECIPES_DIR) / lib_path
-        materials = load_materials(lib_path) if not material_ovr else None
-        if materials is None:
+        try:
             lib_data = read_yaml(lib_path, what="materials library")
-            materials = validate_model(MaterialLibrary, apply_overrides(lib_data, material_ovr),
-                                       f"{lib_path} (with --set)")
+        except InputError as exc:  # the file cannot be read: the recipe's field named it
+            raise InputError([Problem(field="materials_library", value=lib_name, source=source,
+                                      message=f"{excerpt(repr(lib_name), 80)}: {p}")
+                              for p in exc.problems]) from None
+        if material_ovr:
+            lib_data = apply_overrides(lib_data, material_ovr)
+        materials = validate_model(MaterialLibrary, lib_data, f"{lib_path} (with --set)" if material_ovr else str(lib_path))
     elif material_ovr:
         materials = validate_model(
             MaterialLibrary, apply_overrides(materials.model_dump(mode="json"), material_ovr), "materials (with --set)")

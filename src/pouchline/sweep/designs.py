@@ -22,7 +22,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from pouchline.errors import InputError
-from pouchline.sweep.model import MAX_SCENARIOS, Parameter, Sweep
+from pouchline.sweep.model import MAX_LEVELS, MAX_SCENARIOS, Parameter, Sweep
 
 # spawn keys of the sweep seed: one stream for the design, one per scenario
 _DESIGN_KEY = 0
@@ -70,11 +70,8 @@ def _round_int(values: Sequence[float]) -> list[int]:
 
 
 def _dedupe(values: list) -> list:
-    out: list = []
-    for v in values:
-        if v not in out:
-            out.append(v)
-    return out
+    """``values`` without repeats, in first-seen order (hashing: O(n), for up to MAX_LEVELS points)."""
+    return list(dict.fromkeys(values))
 
 
 def grid_levels(p: Parameter, name: str = "") -> list[Any]:
@@ -88,10 +85,11 @@ def grid_levels(p: Parameter, name: str = "") -> list[Any]:
         elif p.steps is not None:
             pts = [lo] if p.steps == 1 else [_nice(lo + (hi - lo) * k / (p.steps - 1)) for k in range(p.steps)]
         elif p.step is not None:
-            n = int(math.floor((hi - lo) / p.step + 1e-9)) + 1
-            if n > MAX_SCENARIOS:
-                raise InputError.single("", f"parameters.{name}.step", f"{p.step:g} gives {n:,} points from {lo:g} "
-                                        f"to {hi:g}; at most {MAX_SCENARIOS:,}")
+            span = (hi - lo) / p.step
+            if not math.isfinite(span) or span + 1 > MAX_LEVELS:
+                raise InputError.single("", f"parameters.{name}.step", f"{p.step:g} gives more than {MAX_LEVELS:,} "
+                                        f"points from {lo:g} to {hi:g}; at most {MAX_LEVELS:,} per parameter")
+            n = int(math.floor(span + 1e-9)) + 1
             pts = [_nice(lo + k * p.step) for k in range(n)]
         else:
             raise InputError.single("", f"parameters.{name}", "a range in a grid needs steps or step")

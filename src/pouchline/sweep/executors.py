@@ -26,6 +26,7 @@ from concurrent.futures.process import BrokenProcessPool
 from typing import Any, Iterable, Iterator, Literal
 
 from pouchline.errors import InputError
+from pouchline.fileio import process_alive
 from pouchline.sweep.designs import Scenario
 from pouchline.sweep.scenario import Evaluator, SweepContext, run_scenarios
 
@@ -95,9 +96,49 @@ class SerialExecutor(Executor):
 _WORKER_STATE: dict[str, Any] = {}
 
 
-def _init_worker(ctx: SweepContext, evaluator: Evaluator | None) -> None:
+def _init_worker(ctx: SweepContext, evaluator: Evaluator | None, sweep_pid: int | None = None) -> None:
+    if sweep_pid is not None:
+        _end_with(sweep_pid)
     _WORKER_STATE["ctx"] = ctx
     _WORKER_STATE["evaluator"] = evaluator
+
+
+#: How often a worker checks that the sweep that started it is still there.
+WATCH_PARENT_S = 1.0
+
+
+def _end_with(sweep_pid: int) -> None:
+    """End this worker when the sweep process ends, even by ``kill -9`` (which runs no clean-up).
+
+    On Linux the kernel sends SIGKILL when the worker's parent (the forkserver, which itself exits
+    when the sweep does) goes (``PR_SET_PDEATHSIG``); everywhere, a daemon thread checks every
+    :data:`WATCH_PARENT_S` that the parent and the sweep process are still there.
+    """
+    import signal
+    import threading
+    import time
+
+    parent = os.getppid()
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, int(signal.SIGKILL))  # 1 = PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # not Linux
+        pass
+
+    def alive() -> bool:  # re-parented: the forkserver (or the sweep) is gone
+        return os.getppid() == parent and process_alive(sweep_pid)
+
+    if not alive():
+        os._exit(1)
+
+    def watch() -> None:
+        while alive():
+            time.sleep(WATCH_PARENT_S)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="pouchline-watch-sweep", daemon=True).start()
 
 
 def _run_in_worker(batch: Batch) -> list[dict[str, Any]]:
@@ -134,7 +175,7 @@ class LocalExecutor(Executor):
 
     def _start(self, ctx: SweepContext, evaluator: Evaluator | None) -> ProcessPoolExecutor:
         return ProcessPoolExecutor(max_workers=self.workers, mp_context=_mp_context(), initializer=_init_worker,
-                                   initargs=(ctx, evaluator))
+                                   initargs=(ctx, evaluator, os.getpid()))
 
     def run(self, ctx: SweepContext, batches: Iterable[Batch], evaluator: Evaluator | None = None) -> Iterator[Outcome]:
         _check_picklable(evaluator)

@@ -82,8 +82,13 @@ Distribution = Literal["uniform", "loguniform", "normal", "lognormal", "triangul
 INTEGER_FIELDS = ("layers", "machines", "batch_size", "buffer_capacity", "replications", "lot_size",
                   "days_per_week", "capacity", "setup_every_units", "zone_slots")
 
-#: A grid larger than this is refused (a typo such as ``step: 0.001`` would otherwise hang).
+#: A sweep of more scenarios than this is refused (a typo such as ``step: 0.001`` would otherwise
+#: hang), by ``validate`` as by ``sweep``, before any scenario list is built.
 MAX_SCENARIOS = 1_000_000
+#: Points one parameter may have in a grid (``steps``, ``levels``, or a range's ``step``).
+MAX_LEVELS = 100_000
+#: Scenarios x parameters: the values a design holds in memory at once (~100 bytes each).
+MAX_DESIGN_VALUES = 10_000_000
 
 
 class _Model(BaseModel):
@@ -103,7 +108,7 @@ class Parameter(_Model):
     weights: list[float] | None = None
     low: float | None = None
     high: float | None = None
-    steps: int | None = Field(default=None, ge=1)
+    steps: int | None = Field(default=None, ge=1, le=MAX_LEVELS)
     step: float | None = Field(default=None, gt=0)
     distribution: Distribution | None = None
     mean: float | None = None
@@ -111,7 +116,7 @@ class Parameter(_Model):
     median: float | None = Field(default=None, gt=0)
     sigma: float | None = Field(default=None, gt=0)
     mode: float | None = None
-    levels: int | None = Field(default=None, ge=1)
+    levels: int | None = Field(default=None, ge=1, le=MAX_LEVELS)
     integer: bool = False
 
     @model_validator(mode="before")
@@ -202,7 +207,7 @@ class Design(_Model):
     """How scenarios are chosen: a full grid, a Latin hypercube or Monte Carlo with N samples."""
 
     kind: DesignKind = "grid"
-    samples: int | None = Field(default=None, ge=1)
+    samples: int | None = Field(default=None, ge=1, le=MAX_SCENARIOS)
 
     @model_validator(mode="before")
     @classmethod
@@ -384,8 +389,13 @@ class Sweep(_Model):
 
 
 def sweep_from_data(data: Any, source: str = "sweep", *, base_dir: str | os.PathLike | None = None) -> Sweep:
-    """Validate parsed YAML into a :class:`Sweep`, with paths relative to ``base_dir``."""
+    """Validate parsed YAML into a :class:`Sweep`, with paths relative to ``base_dir``.
+
+    The number of scenarios is checked here, before any list of them is built, so ``validate``
+    refuses what ``sweep`` would.
+    """
     sweep = validate_model(Sweep, data, source)
+    check_size(sweep, source)
     sweep = sweep.resolved(Path(base_dir) if base_dir is not None else Path.cwd())
     sweep._source = source
     problems = []
@@ -398,6 +408,26 @@ def sweep_from_data(data: Any, source: str = "sweep", *, base_dir: str | os.Path
         raise InputError([Problem(field=f, value=p, source=source, message=f"{p} does not exist (a path is relative "
                                   "to the sweep file)") for f, p in problems])
     return sweep
+
+
+def check_size(sweep: Sweep, source: str = "sweep") -> int:
+    """The number of scenarios, or an :class:`InputError` above :data:`MAX_SCENARIOS` (or
+    :data:`MAX_DESIGN_VALUES` scenario x parameter values). Builds no scenario list."""
+    from pouchline.sweep.designs import count_scenarios
+
+    try:
+        n = count_scenarios(sweep)
+    except InputError as exc:
+        raise exc.with_source(source) from None
+    field = "parameters" if sweep.design.kind == "grid" else "design.samples"
+    if n > MAX_SCENARIOS:
+        raise InputError.single(source, field, f"the sweep has {n:,} scenarios; at most {MAX_SCENARIOS:,} (use fewer "
+                                "steps or levels, or a latin_hypercube design with samples: N)")
+    values = n * max(1, len(sweep.parameters))
+    if values > MAX_DESIGN_VALUES:
+        raise InputError.single(source, field, f"{n:,} scenarios x {len(sweep.parameters)} parameters = {values:,} "
+                                f"values; at most {MAX_DESIGN_VALUES:,} (fewer scenarios or parameters)")
+    return n
 
 
 def load_sweep(path: str | os.PathLike) -> Sweep:

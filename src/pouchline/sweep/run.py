@@ -18,13 +18,14 @@ from __future__ import annotations
 import json
 import math
 import os
+import stat
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
 from pouchline.errors import InputError
-from pouchline.fileio import atomic_write
+from pouchline.fileio import atomic_write, csv_text
 from pouchline.sweep.designs import Scenario, scenarios as design_scenarios
 from pouchline.sweep.executors import Executor, make_executor
 from pouchline.sweep.model import Sweep, load_sweep
@@ -91,9 +92,12 @@ def journal_path(out: str | os.PathLike) -> Path:
 def read_journal(path: Path) -> dict[str, dict[str, Any]]:
     """Rows of a journal by key; a torn last line (an interrupted write) is ignored."""
     rows: dict[str, dict[str, Any]] = {}
+    if path.is_symlink():
+        raise InputError.single(str(path), "", "is a symbolic link; a sweep journal must be a plain file (remove "
+                                "the link, or run with --fresh after removing it)")
     if not path.is_file():
         return rows
-    with open(path, encoding="utf-8") as fh:
+    with open(path, encoding="utf-8", errors="replace") as fh:
         for line in fh:
             line = line.strip()
             if not line:
@@ -146,7 +150,7 @@ class _Journal:
         if not path.parent.exists():
             raise InputError.single(str(path), "", f"cannot be written: the folder {path.parent} does not exist")
         new = self.new = fresh or not path.exists()
-        self._fh = open(path, "w" if fresh else "a", encoding="utf-8")
+        self._fh = _open_journal(path, fresh)
         if new:
             self._write({"journal": "pouchline-sweep", "version": 1, "sweep": ctx.name, "fingerprint": ctx.fingerprint})
 
@@ -172,6 +176,28 @@ class _Journal:
             self._fh = None
             if self.new and self.rows == 0 and self.path is not None:
                 self.path.unlink(missing_ok=True)  # nothing finished: no journal to resume from
+
+
+def _open_journal(path: Path, fresh: bool):
+    """Open the journal for appending (or truncated when ``fresh``) without following a symbolic
+    link and without blocking on a FIFO: a link or a special file at that name is refused."""
+    flags = (os.O_WRONLY | os.O_CREAT | (os.O_TRUNC if fresh else os.O_APPEND) | getattr(os, "O_NOFOLLOW", 0)
+             | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
+    try:
+        fd = os.open(path, flags, 0o644)
+    except OSError as exc:
+        if path.is_symlink():
+            why = "is a symbolic link; the journal is not written through links"
+        elif path.exists() and not path.is_file():
+            why = "is not a regular file; the sweep journal must be one"
+        else:
+            why = f"cannot be written: {exc.strerror or exc}"
+        raise InputError.single(str(path), "", why) from None
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise InputError.single(str(path), "", "is not a regular file; the sweep journal must be one")
+    os.set_blocking(fd, True)
+    return os.fdopen(fd, "w", encoding="utf-8")
 
 
 # -- the table -------------------------------------------------------------------------------------------
@@ -216,7 +242,7 @@ def write_results(table, out: str | os.PathLike) -> Path:
     out = Path(out)
     check_out_path(out)
     if out.suffix == ".csv":
-        return atomic_write(out, table.to_csv(index=False, lineterminator="\n"))
+        return atomic_write(out, csv_text(table))  # text cells cannot run as formulas in a spreadsheet
     df = table.copy()
     for col in df.columns:  # Parquet columns have one type: a mixed column is written as text
         if df[col].dtype == object:

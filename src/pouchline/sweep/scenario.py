@@ -113,7 +113,38 @@ def load_context(sweep: Sweep) -> SweepContext:
         formats_data=formats_data, formats_source=str(formats_path or "formats"),
         sizing=sweep.sizing.model_dump(), simulation=sweep.simulation.model_dump(), cost=sweep.cost.model_dump(),
     )
-    return SweepContext(**base, fingerprint=fingerprint_of(base))
+    # validate the base files before hashing them: what is hashed (and sent to every worker) is
+    # then data of a known shape and size, and a bad file fails here, naming its field
+    validated = _validate_base(SweepContext(**base))
+    ctx = SweepContext(**base, fingerprint=fingerprint_of(base))
+    for what, obj in validated.items():
+        _BASE_CACHE[(ctx.fingerprint, what)] = obj
+    return ctx
+
+
+def _validate_base(ctx: SweepContext) -> dict[str, Any]:
+    """The context's base files validated (what :func:`_cached` keeps); raises :class:`InputError`."""
+    from pouchline.fileio import validate_model
+    from pouchline.materials import MaterialLibrary
+    from pouchline.recipe.io import recipe_from_data
+
+    out: dict[str, Any] = {}
+    out["materials"] = validate_model(MaterialLibrary, ctx.materials_data, ctx.materials_source)
+    out["recipe"] = recipe_from_data(ctx.recipe_data, ctx.recipe_source, materials=out["materials"])[0]
+    if ctx.line_data is not None:
+        from pouchline.line import Line
+
+        out["line"] = Line.from_data(ctx.line_data, ctx.line_source)
+    if ctx.rates_data is not None:
+        try:
+            _, rates_from_data, _ = _cost_api()
+        except RuntimeError:
+            pass  # check_calculations says so, naming the outputs
+        else:
+            out["rates"] = rates_from_data(ctx.rates_data, ctx.rates_source)
+    if ctx.formats_data is not None:
+        out["formats"] = _formats(ctx)
+    return out
 
 
 # -- inputs -> calculation inputs -------------------------------------------------------------------

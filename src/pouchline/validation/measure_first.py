@@ -528,6 +528,7 @@ def effects(root: Path = REPO_ROOT, figures: list[TaggedFigure] | None = None) -
             lo, hi = _evaluate(lo_in), _evaluate(hi_in)
         except (InputError, ValueError, KeyError, AttributeError) as exc:
             msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            msg = msg.replace(f"{root}/", "")  # the same table in every checkout
             out.append(Effect(fig, "", note=f"not moved: {msg[:80]}"))
             continue
         e = Effect(fig, varied)
