@@ -112,7 +112,8 @@ def test_every_class_attribute_the_document_names_exists():
     for cls_name, attr in pairs:
         found = classes.get(cls_name, [])
         if not any(_has(c, attr) for c in found):
-            missing.append(f"{cls_name}.{attr}" + ("" if found else " (no module the document names defines the class)"))
+            why = "" if found else " (no module the document names defines the class)"
+            missing.append(f"{cls_name}.{attr}{why}")
     assert missing == []
 
 
@@ -173,9 +174,10 @@ def test_the_line_model_figures_on_paper(plan10):
     by = {s.name: s for s in specs}
     limits = dict(zip((s.name for s in specs), line_limits(specs)))
     u = dict(zip((s.name for s in specs), topology_of(specs).units_started_per_good([s.scrap_rate for s in specs])))
-    for name, cap, lim, ui in (("casting", "5,310", "4,727", "1.1232"), ("alloy_rolling_mill", "4,698", "4,268", "1.1007"),
-                               ("prelithiation_press", "4,441", "4,201", "1.0570"), ("stacker", "4,051", "3,911", "1.0359"),
-                               ("formation_rack", "4,462", "4,373", "1.0204")):
+    table = (("casting", "5,310", "4,727", "1.1232"), ("alloy_rolling_mill", "4,698", "4,268", "1.1007"),
+             ("prelithiation_press", "4,441", "4,201", "1.0570"), ("stacker", "4,051", "3,911", "1.0359"),
+             ("formation_rack", "4,462", "4,373", "1.0204"))
+    for name, cap, lim, ui in table:
         assert f"{by[name].capacity_units_per_h:,.0f}" == cap, name
         assert f"{limits[name]:,.0f}" == lim, name
         assert f"{u[name]:.4f}" == ui, name
