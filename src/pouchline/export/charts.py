@@ -248,8 +248,11 @@ def cost_waterfall(materials_usd: Mapping[str, float], process_usd: Mapping[str,
 
 
 def throughput_over_time(series_per_day: Sequence[Sequence[float]], warmup_days: float, title: str, *,
-                         target_per_day: float | None = None, target_label: str = "target") -> Figure:
-    """Good cells per day for each replication, with the warm-up shaded and a target line."""
+                         target_per_day: float | None = None, target_label: str = "target",
+                         mean_per_day: float | None = None) -> Figure:
+    """Good cells per day for each replication, with the warm-up shaded, a target line and the
+    simulated mean per calendar day over the measured period (maintenance days included), which is
+    what compares with a yearly target."""
     fig, ax = _fig()
     for i, s in enumerate(series_per_day):
         ax.plot(range(1, len(s) + 1), s, lw=1, alpha=0.8, label=f"replication {i + 1}")
@@ -257,6 +260,9 @@ def throughput_over_time(series_per_day: Sequence[Sequence[float]], warmup_days:
         ax.axvspan(0, warmup_days, color="grey", alpha=0.15, label="warm-up (not measured)")
     if target_per_day:
         ax.axhline(target_per_day, color="black", lw=1.2, ls="--", label=f"{target_label}: {_n(target_per_day)} per day")
+    if mean_per_day:
+        ax.axhline(mean_per_day, color="#c62828", lw=1.2, ls=":",
+                   label=f"simulated mean per calendar day: {_n(mean_per_day)}")
     from matplotlib.ticker import MaxNLocator
 
     ax.set_xlabel("day (calendar, from an empty line)")

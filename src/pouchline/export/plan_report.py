@@ -338,7 +338,7 @@ def plan_figures(plan: Any) -> dict[str, Any]:
         target, what = _throughput_target(plan)
         figs["throughput_over_time.png"] = charts.throughput_over_time(
             [res.throughput_timeseries for res in exp.results], exp.warmup_days, f"Good cells per day — {lname}",
-            target_per_day=target, target_label=what)
+            target_per_day=target, target_label=what, mean_per_day=exp.throughput_units_per_calendar_h * 24.0)
     else:
         top = None
         figs["yield_loss_by_step.png"] = charts.yield_loss_by_step(
