@@ -163,3 +163,32 @@ def test_warns_before_writing_beside_foreign_files(tmp_path):
     w = json.loads((out / "summary.json").read_text())["warnings"]
     assert any(x["source"] == "output folder" and "notes.txt" in x["subjects"] for x in w)
     assert (out / "notes.txt").read_text() == "mine"
+
+
+def _plan_json(tmp_path, name, *extra):
+    res = subprocess.run([sys.executable, "-m", "pouchline", "plan", str(DEFAULT_RECIPE), *extra, "--json", "--out",
+                          str(tmp_path / name)], capture_output=True, text=True, timeout=600)
+    assert res.returncode == 0, res.stderr
+    return json.loads(res.stdout)
+
+
+def test_plan_fixture_means_what_cost_fixture_means(tmp_path):
+    # --fixture puts the fixture's share in $/cell, as `pouchline cost --fixture` does (the recipe's own
+    # cell, no line: the default plant, nothing simulated)
+    without = _plan_json(tmp_path, "a")
+    with_fx = _plan_json(tmp_path, "b", "--fixture")
+    res = subprocess.run([sys.executable, "-m", "pouchline", "cost", str(DEFAULT_RECIPE), "--fixture", "--json"],
+                         capture_output=True, text=True, timeout=600)
+    cost = json.loads(res.stdout)
+    assert with_fx["fixture_in_cost"] is True and without["fixture_in_cost"] is False
+    assert with_fx["cost_per_cell_usd"] == pytest.approx(cost["cost_per_cell_usd"], rel=1e-9)
+    assert with_fx["fixture"]["cost_in_cell_cost"] is True
+    assert with_fx["cost_per_cell_usd"] > without["cost_per_cell_usd"] + 0.9 * without["fixture"]["cost_per_cell_usd"]
+
+
+def test_cells_per_fixture(tmp_path):
+    # four cells between one pair of plates share its mass: mass per cell = fixture mass / 4
+    d = _plan_json(tmp_path, "c", "--cells-per-fixture", "4")
+    fx = d["fixture"]
+    assert fx["cells_per_fixture"] == 4
+    assert fx["mass_per_cell_g"] == pytest.approx(fx["mass_g"] / 4, rel=1e-12)

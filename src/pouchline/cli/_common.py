@@ -112,24 +112,22 @@ def add_run_length_options(parser: argparse.ArgumentParser) -> None:
                         help=f"random seed; same seed, same result (default {DEFAULT_SEED})")
 
 
-def nonnegative_int(text: str) -> int:
+def _whole_number(text: str, least: int) -> int:
     try:
         v = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if v < 0:
-        raise argparse.ArgumentTypeError(f"{v} must be 0 or more")
+    if v < least:
+        raise argparse.ArgumentTypeError(f"{v} must be at least {least}")
     return v
+
+
+def nonnegative_int(text: str) -> int:
+    return _whole_number(text, 0)
 
 
 def positive_int(text: str) -> int:
-    try:
-        v = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if v < 1:
-        raise argparse.ArgumentTypeError(f"{v} must be at least 1")
-    return v
+    return _whole_number(text, 1)
 
 
 def positive_float(text: str) -> float:
