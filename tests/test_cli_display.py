@@ -29,6 +29,7 @@ HASHES = re.compile(r"sha256:[0-9a-f]{64}|\b[0-9a-f]{12,64}\b")
     ["show", str(DEFAULT_RECIPE)],
     ["simulate", LINE, "--days", "3", "--warmup-days", "1", "--replications", "2"],
     ["rampup", LINE, "--months", "1", "--replications", "1", *CELL],
+    ["sweep", str(RECIPES / "sweeps" / "example-sweep.yaml"), "--dry-run"],
 ], ids=lambda a: " ".join(x for x in a if not x.startswith("/"))[:60])
 def test_cli_tables_have_no_scientific_notation(argv):
     res = subprocess.run([sys.executable, "-m", "pouchline", *argv], capture_output=True, text=True, timeout=900)
@@ -36,3 +37,16 @@ def test_cli_tables_have_no_scientific_notation(argv):
     bad = [line for line in res.stdout.splitlines() if SCIENTIFIC.search(HASHES.sub("", line))]
     assert not bad, bad
     assert " None " not in res.stdout and " nan " not in res.stdout
+
+
+def test_sweep_dry_run_shows_seeds_and_paths_whole():
+    # a seed is an identifier: rounding it to 3-4 digits would name another scenario
+    from pouchline.sweep import load_sweep, scenarios
+
+    path = RECIPES / "sweeps" / "example-sweep.yaml"
+    first = scenarios(load_sweep(path))[0]
+    res = subprocess.run([sys.executable, "-m", "pouchline", "sweep", str(path), "--dry-run", "--limit", "1"],
+                         capture_output=True, text=True, timeout=300)
+    assert res.returncode == 0, res.stderr
+    assert str(first.seed) in res.stdout and "materials.indium.price.base.value" in res.stdout
+    assert "{" not in res.stdout  # no Python dicts
