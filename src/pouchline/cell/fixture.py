@@ -363,7 +363,218 @@ def design_fixture(fixture: FixtureDesign, *, pressure_MPa: float, electrode_len
     )
 
 
-__all__ = ["BOLT_CLASSES", "BOLT_SIZES", "BoltChoice", "BoltSize", "FixtureResult", "NUT_FACTOR", "ROARK_ALPHA",
+# -- what pressure a fixture can afford ----------------------------------------------------------------
+#: Lowest stack pressure at which the paper's InSnBi || LiCoO2 cell reached its highest capacity
+#: (paper: Liu2025 Fig. 4c, "only 20 MPa is required"); below it the cell is untested.
+PAPER_MIN_PRESSURE_MPA = 20.0
+#: Cells a module-level fixture holds between one pair of end plates (assumed: a module of 12 cells,
+#: not in the paper: confirm it with the pack design; ``--module-cells`` sets it).
+MODULE_CELLS_PER_FIXTURE = 12
+#: The Wh/kg a module-level fixture must reach, as a share of its cells' own Wh/kg (estimate: a
+#: module carries housing, busbars and cooling besides the fixture, so the fixture can take at most
+#: a fifth of the cells' Wh/kg; ``--fixture-target-Wh-kg`` states another figure).
+MODULE_TARGET_FRAC_OF_CELL = 0.8
+
+
+@dataclass(frozen=True)
+class FixtureAtPressure:
+    """A fixture redesigned for another stack pressure, to first order (see :func:`fixture_at_pressure`)."""
+
+    pressure_MPa: float
+    plate_thickness_mm: float
+    governs: str  # "stress" or "deflection"
+    plates_mass_g: float
+    bolts_mass_g: float
+    mass_g: float
+    volume_cm3: float
+
+
+def fixture_at_pressure(fixture: FixtureResult, pressure_MPa: float) -> FixtureAtPressure:
+    """``fixture`` redesigned for another stack pressure, scaled from its own design (Roark2012).
+
+    The plates keep their footprint; their thickness is the larger of the stress-limited one,
+    which scales with sqrt(p) (sigma = beta q b^2 / t^2), and the deflection-limited one, which
+    scales with p^(1/3) (y = alpha q b^4 / (E t^3)); their mass and the fixture's height scale with
+    it. The bolts carry F = p x A: at the same size and grip their number, and so their mass,
+    scales with p (continuous: the even count and the minimum of four bolts are not applied, and
+    the grip is kept). At the fixture's own pressure this returns its own figures.
+    """
+    if not (math.isfinite(pressure_MPa) and pressure_MPa >= 0):
+        raise ValueError(f"pressure_MPa must be a finite number >= 0, got {pressure_MPa!r}")
+    r = pressure_MPa / fixture.pressure_MPa
+    t_s = fixture.thickness_for_stress_mm * math.sqrt(r)
+    t_y = fixture.thickness_for_deflection_mm * r ** (1.0 / 3.0)
+    t = max(t_s, t_y)
+    plates = fixture.plates_mass_g * t / fixture.plate_thickness_mm
+    bolts = fixture.bolts_mass_g * r
+    footprint_cm2 = fixture.plate_length_mm * fixture.plate_width_mm / 100.0
+    volume = fixture.volume_cm3 - footprint_cm2 * 2.0 * (fixture.plate_thickness_mm - t) / 10.0
+    return FixtureAtPressure(pressure_MPa=pressure_MPa, plate_thickness_mm=t, governs="stress" if t_s >= t_y else
+                             "deflection", plates_mass_g=plates, bolts_mass_g=bolts, mass_g=plates + bolts,
+                             volume_cm3=volume)
+
+
+def fixture_Wh_kg(fixture: FixtureResult, pressure_MPa: float, *, cell_energy_Wh: float, cell_mass_g: float) -> float:
+    """Wh/kg of the fixture's cells with the fixture, at ``pressure_MPa`` (:func:`fixture_at_pressure`)."""
+    k = fixture.cells_per_fixture
+    return k * cell_energy_Wh / (k * cell_mass_g + fixture_at_pressure(fixture, pressure_MPa).mass_g) * 1000.0
+
+
+def pressure_for_fixture_Wh_kg(target_Wh_kg: float, *, fixture: FixtureResult, cell_energy_Wh: float,
+                               cell_mass_g: float) -> float | None:
+    """The stack pressure (MPa) at which ``fixture.cells_per_fixture`` cells with their fixture
+    reach ``target_Wh_kg``; ``None`` when the cells alone are below it (no fixture is light enough).
+
+    Solves k E / (k m + M(p)) = target for p, with the fixture mass M(p) of
+    :func:`fixture_at_pressure`: M(p) = k (1000 E / target - m). M rises monotonically from 0 at
+    p = 0, so the root is unique; it is found by bisection to 1e-12 relative. Example (a hand
+    calculation in the tests): 10 kg of stress-limited plates at 30 MPa, no bolts, one 10 Wh cell of
+    50 g, 100 Wh/kg: M = 50 g = 10 kg x sqrt(p / 30) -> p = 30 x 0.005^2 = 0.00075 MPa.
+    """
+    if not (math.isfinite(target_Wh_kg) and target_Wh_kg > 0):
+        raise ValueError(f"target_Wh_kg must be a positive number, got {target_Wh_kg!r}")
+    k = fixture.cells_per_fixture
+    budget_g = k * (cell_energy_Wh * 1000.0 / target_Wh_kg - cell_mass_g)
+    if budget_g <= 0:
+        return None
+
+    def mass(p: float) -> float:
+        return fixture_at_pressure(fixture, p).mass_g
+
+    lo, hi = 0.0, fixture.pressure_MPa
+    while mass(hi) < budget_g:  # the target allows more than this fixture's pressure
+        lo, hi = hi, 2.0 * hi
+        if hi > 1e9:
+            return math.inf  # a weightless fixture (no plates, no bolts): any pressure
+    for _ in range(200):
+        mid = 0.5 * (lo + hi)
+        if mass(mid) < budget_g:
+            lo = mid
+        else:
+            hi = mid
+        if hi - lo <= 1e-12 * hi:
+            break
+    return 0.5 * (lo + hi)
+
+
+def pressure_text(pressure_MPa: float) -> str:
+    """A stack pressure for people: ``30 MPa``; below 0.1 MPa in kPa (``0.0911 kPa``)."""
+    from pouchline.display import fmt_number
+
+    if not math.isfinite(pressure_MPa):
+        return "any pressure"
+    return f"{fmt_number(pressure_MPa * 1000.0)} kPa" if pressure_MPa < 0.1 else f"{fmt_number(pressure_MPa)} MPa"
+
+
+@dataclass(frozen=True)
+class FixtureHeadline:
+    """The fixture figures that decide go or no-go for a cell format (:func:`fixture_headline`)."""
+
+    pressure_MPa: float
+    force_kN: float
+    bolts: str  # "12 x M20 class 8.8"
+    plate_thickness_mm: float
+    governs: str
+    cells_per_fixture: int
+    mass_g: float  # one fixture: plates and bolts
+    mass_per_cell_g: float
+    cell_mass_g: float
+    cell_Wh_kg: float
+    cell_Wh_L: float
+    with_fixture_Wh_kg: float
+    with_fixture_Wh_L: float
+    module_cells: int
+    module_mass_g: float  # the module's fixture alone
+    module_Wh_kg: float  # the module's cells with their fixture, at pressure_MPa
+    module_Wh_L: float
+    target_Wh_kg: float
+    target_basis: str
+    pressure_for_target_MPa: float | None  # None: the cells alone are below the target
+    target_plate_thickness_mm: float | None
+    target_governs: str | None
+    paper_min_pressure_MPa: float = PAPER_MIN_PRESSURE_MPA
+    cost_per_cell_usd: float | None = None  # the fixture's cost per cell (as if each cell shipped in its share)
+    cost_in_cell_cost: bool = False  # whether the plan's $/cell includes it (`--fixture`)
+    fixtures_in_circulation: int | None = None  # the plant's fixtures when they stay in the plant
+
+    @property
+    def go(self) -> bool:
+        """A module-level fixture reaches the target at or above the pressure the paper needs."""
+        p = self.pressure_for_target_MPa
+        return p is not None and p >= self.paper_min_pressure_MPa
+
+    @property
+    def verdict(self) -> str:
+        """One sentence: go or no-go, and why."""
+        from pouchline.display import fmt_number
+
+        p = self.pressure_for_target_MPa
+        head = (f"a module of {self.module_cells} cells in one fixture reaches {fmt_number(self.target_Wh_kg)} Wh/kg "
+                f"({self.target_basis})")
+        if p is None:
+            return (f"no-go: the cell alone ({fmt_number(self.cell_Wh_kg)} Wh/kg) is below "
+                    f"{fmt_number(self.target_Wh_kg)} Wh/kg, whatever holds its pressure")
+        if self.go:
+            return (f"go: {head} at up to {pressure_text(p)} of stack pressure, at or above the "
+                    f"{fmt_number(self.paper_min_pressure_MPa)} MPa at which the paper's cell reached full capacity "
+                    "(Liu2025 Fig. 4c)")
+        return (f"no-go as designed: {head} only at {pressure_text(p)} or less, below the "
+                f"{fmt_number(self.paper_min_pressure_MPa)} MPa at which the paper's cell reached full capacity "
+                "(Liu2025 Fig. 4c); going ahead needs a cell shown to work at that pressure, or a lighter way to hold "
+                "it than steel end plates")
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d.update(go=self.go, verdict=self.verdict)
+        return d
+
+
+def fixture_headline(cell: Any, design: FixtureDesign, *, steel_density_g_cm3: float,
+                     module_cells: int = MODULE_CELLS_PER_FIXTURE, target_Wh_kg: float | None = None,
+                     cost_per_cell_usd: float | None = None, cost_in_cell_cost: bool = False,
+                     fixtures_in_circulation: int | None = None) -> FixtureHeadline:
+    """The fixture's go / no-go figures for a sized cell (a :class:`pouchline.cell.CellResult`).
+
+    The cell's own fixture (``design.cells_per_fixture`` cells per pair of plates) gives the clamp
+    force, mass and the Wh/kg and Wh/L with the fixture; the same design holding ``module_cells``
+    cells gives the module's figures; :func:`pressure_for_fixture_Wh_kg` the stack pressure at
+    which that module reaches ``target_Wh_kg`` (default :data:`MODULE_TARGET_FRAC_OF_CELL` of the
+    cell's Wh/kg). The cost figures are passed through from the cost model.
+    """
+    fx = cell.fixture
+    if module_cells < 1:
+        raise ValueError(f"module_cells must be at least 1, got {module_cells!r}")
+    dims = cell.dimensions_mm
+    module = design_fixture(design.model_copy(update={"cells_per_fixture": int(module_cells)}),
+                            pressure_MPa=fx.pressure_MPa, electrode_length_mm=cell.electrode_mm["length"],
+                            electrode_width_mm=cell.electrode_mm["width"], cell_length_mm=dims["length"],
+                            cell_width_mm=dims["width"], cell_thickness_mm=dims["thickness"],
+                            steel_density_g_cm3=steel_density_g_cm3)
+    e, m = cell.energy_Wh, cell.mass_g
+    if target_Wh_kg is None:
+        target = MODULE_TARGET_FRAC_OF_CELL * cell.specific_energy_Wh_kg
+        basis = f"{100 * MODULE_TARGET_FRAC_OF_CELL:g} % of the cell's Wh/kg, an estimate of a module's budget"
+    else:
+        target, basis = float(target_Wh_kg), "as stated"
+    p = pressure_for_fixture_Wh_kg(target, fixture=module, cell_energy_Wh=e, cell_mass_g=m)
+    at = fixture_at_pressure(module, p) if p is not None and math.isfinite(p) else None
+    k = module.cells_per_fixture
+    wf = cell.levels["cell_in_fixture"]
+    return FixtureHeadline(
+        pressure_MPa=fx.pressure_MPa, force_kN=fx.force_kN, bolts=f"{fx.bolts} x {fx.bolt_size} class {fx.bolt_class}",
+        plate_thickness_mm=fx.plate_thickness_mm, governs=fx.governs, cells_per_fixture=fx.cells_per_fixture,
+        mass_g=fx.mass_g, mass_per_cell_g=fx.mass_per_cell_g, cell_mass_g=m, cell_Wh_kg=cell.specific_energy_Wh_kg,
+        cell_Wh_L=cell.energy_density_Wh_L, with_fixture_Wh_kg=wf["specific_energy_Wh_kg"],
+        with_fixture_Wh_L=wf["energy_density_Wh_L"], module_cells=k, module_mass_g=module.mass_g,
+        module_Wh_kg=k * e / (k * m + module.mass_g) * 1000.0, module_Wh_L=k * e / module.volume_cm3 * 1000.0,
+        target_Wh_kg=target, target_basis=basis, pressure_for_target_MPa=p,
+        target_plate_thickness_mm=at.plate_thickness_mm if at else None, target_governs=at.governs if at else None,
+        cost_per_cell_usd=cost_per_cell_usd, cost_in_cell_cost=cost_in_cell_cost,
+        fixtures_in_circulation=fixtures_in_circulation)
+
+
+__all__ = ["BOLT_CLASSES", "BOLT_SIZES", "BoltChoice", "BoltSize", "FixtureAtPressure", "FixtureHeadline", "FixtureResult",
+           "MODULE_CELLS_PER_FIXTURE", "MODULE_TARGET_FRAC_OF_CELL", "NUT_FACTOR", "PAPER_MIN_PRESSURE_MPA", "ROARK_ALPHA",
            "ROARK_A_OVER_B", "ROARK_BETA", "TIGHTENING_STAGES_FRAC", "bolt_count", "bolt_mass_g", "choose_bolts",
-           "cross_pattern", "design_fixture", "min_flange_mm", "plate_thickness_mm", "proof_load_kN",
-           "roark_coefficients", "stack_force_kN", "tightening_torque_Nm"]
+           "cross_pattern", "design_fixture", "fixture_at_pressure", "fixture_headline", "fixture_Wh_kg", "min_flange_mm", "plate_thickness_mm", "proof_load_kN",
+           "pressure_for_fixture_Wh_kg", "pressure_text", "roark_coefficients", "stack_force_kN", "tightening_torque_Nm"]

@@ -18,6 +18,7 @@ import importlib
 import io
 import os
 import pkgutil
+import re
 import sys
 from typing import Any, Sequence
 
@@ -29,10 +30,21 @@ EXIT_INTERNAL = 1
 EXIT_INPUT = 2
 
 
+_INVALID_CHOICE = re.compile(r"invalid choice: '(?P<word>[^']*)' \(choose from (?P<choices>.*)\)")
+
+
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # argparse exits 2 on usage errors already
+        m = _INVALID_CHOICE.search(message)
+        if m:  # a misspelt command or choice: "did you mean ...?"
+            from pouchline.suggest import did_you_mean
+
+            message += did_you_mean(m["word"], re.findall(r"'([^']*)'", m["choices"]))
         self.print_usage(sys.stderr)
         self.exit(EXIT_INPUT, f"{self.prog}: error: {message}\n")
+
+    def option_strings(self) -> list[str]:
+        return [o for a in self._actions for o in a.option_strings]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -79,9 +91,30 @@ class _PrintableText(io.TextIOBase):
         return getattr(self._stream, "encoding", "utf-8")
 
 
+def _subparser(parser: argparse.ArgumentParser, name: str | None) -> argparse.ArgumentParser | None:
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction) and name in action.choices:
+            return action.choices[name]
+    return None
+
+
+def parse_args(parser: argparse.ArgumentParser, argv: Sequence[str] | None = None) -> argparse.Namespace:
+    """``parser.parse_args``, with "did you mean ...?" for misspelt commands and options."""
+    args, extras = parser.parse_known_args(argv)
+    if extras:
+        sub = _subparser(parser, getattr(args, "command", None)) or parser
+        from pouchline.suggest import did_you_mean
+
+        known = sub.option_strings() if isinstance(sub, _Parser) else []
+        hints = "".join(did_you_mean(x.partition("=")[0], known).replace(" (", f" ({x}: ", 1)
+                        for x in extras if x.startswith("--"))
+        sub.error(f"unrecognized arguments: {' '.join(extras)}{hints}")
+    return args
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parse_args(parser, argv)
     stdout = sys.stdout
     sys.stdout = _PrintableText(stdout)  # what commands print; stderr's messages are printable() already
     try:

@@ -27,7 +27,19 @@ def load_recipe_from_args(args: argparse.Namespace):
     from pouchline.recipe.io import DEFAULT_RECIPE_PATH, load_recipe_and_materials
 
     path = getattr(args, "recipe", None) or DEFAULT_RECIPE_PATH
-    return load_recipe_and_materials(path, overrides=list(getattr(args, "overrides", []) or []))
+    overrides = list(getattr(args, "overrides", []) or [])
+    try:
+        return load_recipe_and_materials(path, overrides=overrides)
+    except InputError as exc:
+        if not overrides:
+            raise
+        try:  # a misspelt --set path: name the paths it may have meant
+            from pouchline.suggest import with_path_suggestions
+
+            recipe, materials = load_recipe_and_materials(path)
+        except InputError:
+            raise exc from None
+        raise with_path_suggestions(exc, overrides, recipe, materials) from None
 
 
 def print_json(obj: Any) -> None:
@@ -85,14 +97,37 @@ def cell_size_kwargs(args: argparse.Namespace) -> dict[str, Any]:
                 footprint_mm=getattr(args, "footprint", None), formats=formats)
 
 
-def positive_int(text: str) -> int:
+def add_run_length_options(parser: argparse.ArgumentParser) -> None:
+    """``--days``, ``--warmup-days``, ``--replications`` and ``--seed`` with the line simulation's shared
+    defaults (:mod:`pouchline.line.defaults`, which imports nothing), as ``pouchline simulate`` has them."""
+    from pouchline.line.defaults import DEFAULT_DAYS, DEFAULT_REPLICATIONS, DEFAULT_SEED, DEFAULT_WARMUP_DAYS
+
+    parser.add_argument("--days", type=positive_float, default=DEFAULT_DAYS, metavar="D",
+                        help=f"measured calendar days per replication, after the warm-up (default {DEFAULT_DAYS:g})")
+    parser.add_argument("--warmup-days", dest="warmup_days", type=nonnegative_float, default=DEFAULT_WARMUP_DAYS,
+                        metavar="W", help=f"calendar days simulated first and left out (default {DEFAULT_WARMUP_DAYS:g})")
+    parser.add_argument("--replications", type=positive_int, default=DEFAULT_REPLICATIONS, metavar="R",
+                        help=f"independent replications, for the 95 %% intervals (default {DEFAULT_REPLICATIONS})")
+    parser.add_argument("--seed", type=int, default=DEFAULT_SEED, metavar="S",
+                        help=f"random seed; same seed, same result (default {DEFAULT_SEED})")
+
+
+def _whole_number(text: str, least: int) -> int:
     try:
         v = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if v < 1:
-        raise argparse.ArgumentTypeError(f"{v} must be at least 1")
+    if v < least:
+        raise argparse.ArgumentTypeError(f"{v} must be at least {least}")
     return v
+
+
+def nonnegative_int(text: str) -> int:
+    return _whole_number(text, 0)
+
+
+def positive_int(text: str) -> int:
+    return _whole_number(text, 1)
 
 
 def positive_float(text: str) -> float:
@@ -115,5 +150,6 @@ def nonnegative_float(text: str) -> float:
     return v
 
 
-__all__ = ["InputError", "add_cell_size_options", "add_recipe_argument", "cell_size_kwargs", "footprint_mm",
-           "load_recipe_from_args", "nonnegative_float", "print_json", "positive_int", "positive_float"]
+__all__ = ["InputError", "add_cell_size_options", "add_recipe_argument", "add_run_length_options", "cell_size_kwargs",
+           "footprint_mm", "load_recipe_from_args", "nonnegative_float", "nonnegative_int", "print_json", "positive_int",
+           "positive_float"]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 
-from pouchline.cell.report import render_text
 from pouchline.cli._common import (
     add_cell_size_options,
     add_recipe_argument,
@@ -34,6 +33,7 @@ def register(subparsers) -> None:
 def run(args: argparse.Namespace) -> int:
     from pouchline.cell import size_cell
     from pouchline.cell.formats import DEFAULT_FORMATS_PATH, load_formats
+    from pouchline.cell.report import render_text
 
     formats = load_formats(args.formats or DEFAULT_FORMATS_PATH) if (args.formats or args.list_formats) else None
     if args.list_formats:

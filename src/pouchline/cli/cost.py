@@ -194,8 +194,11 @@ def render_text(res: Any, sens: Any, source: str, top: int = 10) -> str:
         out += ["", f"sensitivity of USD/kWh, each input at low and high, the rest at base "
                     f"(base {_usd(sens.attrs.get('base_cost_per_kWh_usd', res.cost_per_kWh_usd))}):"]
         w = max(len(str(x)) for x in sens["input"].head(top))
+        from pouchline.display import fmt_number
+
         for rec in sens.head(top).to_dict("records"):
-            out.append(f"  {rec['input']:{w}s}  {rec['low_value']:>10.4g} .. {rec['high_value']:<10.4g} {rec['unit']:14s}"
+            out.append(f"  {rec['input']:{w}s}  {fmt_number(rec['low_value'], 4):>10s} .. "
+                       f"{fmt_number(rec['high_value'], 4):<10s} {rec['unit']:14s}"
                        f" {_usd(rec['cost_per_kWh_low_usd']):>10s} .. {_usd(rec['cost_per_kWh_high_usd']):<10s}"
                        f" swing {_usd(rec['swing_usd_per_kWh'])}")
     return "\n".join(out)

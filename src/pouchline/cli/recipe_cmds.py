@@ -7,7 +7,6 @@ import sys
 
 from pouchline.cli._common import add_recipe_argument, load_recipe_from_args
 from pouchline.errors import InputError
-from pouchline.fileio import read_yaml
 
 
 def _kind_of(path: str, data: dict) -> str:
@@ -33,6 +32,8 @@ def validate_one(path: str, overrides: list[str] | None = None) -> str:
 
 def _validate(path: str, overrides: list[str] | None = None) -> tuple[str, str, object]:
     """(OK line, kind, the loaded object) of one file; raises InputError."""
+    from pouchline.fileio import read_yaml
+
     data = read_yaml(path, what="pouchline file")
     kind = _kind_of(path, data)
     if kind == "materials":

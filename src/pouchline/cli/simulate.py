@@ -126,7 +126,9 @@ def _num(x: Any) -> str:
         return f"{x:,.1f}"
     if a >= 1:
         return f"{x:.2f}"
-    return f"{x:.3g}"
+    from pouchline.display import fmt_number
+
+    return fmt_number(x, 3)  # no exponent for small values
 
 
 def _pct(x: Any) -> str:

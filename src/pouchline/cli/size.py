@@ -25,7 +25,7 @@ from pouchline.errors import InputError
 
 def add_plant_options(p: argparse.ArgumentParser) -> None:
     """``--class``, ``--maturity`` and the sizing run length, shared by ``size`` and ``scaleup``."""
-    from pouchline.plant.sizing import SIZING_DAYS, SIZING_REPLICATIONS, SIZING_WARMUP_DAYS
+    from pouchline.plant.defaults import SIZING_DAYS, SIZING_REPLICATIONS, SIZING_WARMUP_DAYS
 
     p.add_argument("--class", dest="machine_class", choices=("lab", "pilot", "production", "auto"), default=None,
                    help="machine class of recipes/equipment.yaml (auto: per station the class of lowest annual cost "

@@ -102,15 +102,17 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _dry_run(sweep, limit: int | None) -> int:
-    import pandas as pd
-
+    from pouchline.display import register_labels, text_table
     from pouchline.sweep import count_scenarios, scenarios
 
     n = count_scenarios(sweep)
-    print(f"sweep {sweep.name}: {n} scenarios ({sweep.design.kind}), outputs: {', '.join(sweep.outputs)}")
-    rows = [{"scenario": s.index, **s.inputs, "seed": s.seed} for s in scenarios(sweep)[: limit or 20]]
-    with pd.option_context("display.width", 200, "display.max_columns", 50):
-        print(pd.DataFrame(rows).to_string(index=False))
+    print(f"sweep {sweep.name}: {n:,} scenarios ({sweep.design.kind}), outputs: {', '.join(sweep.outputs)}")
+    # the scenario number and seed are identifiers, shown whole; inputs through pouchline.display with
+    # 6 significant digits (a sampled value keeps what tells it from its neighbours)
+    rows = [{"scenario": str(s.index), **s.inputs, "seed": str(s.seed)}
+            for s in scenarios(sweep)[: limit or 20]]
+    register_labels({k: k for row in rows for k in row})  # parameter paths are shown as written
+    print(text_table(rows, sig=6))
     if n > len(rows):
         print(f"... {n - len(rows)} more")
     return 0

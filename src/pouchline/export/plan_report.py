@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from pouchline.errors import InputError
+from pouchline.display import fmt_count, fmt_number, fmt_quantity, fmt_usd
 from pouchline.export import charts
 from pouchline.fileio import atomic_write, csv_text, jsonable, process_alive
 
@@ -253,8 +254,6 @@ def _write_parts(plan: Any, out: Path, *, lot: str, lot_cells: int, template: An
                                        rates=plan.rates, sensitivity=plan.sensitivity))
     # The traveler is for the planned cell, printed from the recipe revision that makes it (derived
     # for this plan when the format, layers or line differ from the recipe's), never for another cell.
-    from pouchline.export.traveler_model import traveler_blockers
-
     note = ""
     derived = getattr(plan, "derived", None)
     if derived is not None:
@@ -263,7 +262,7 @@ def _write_parts(plan: Any, out: Path, *, lot: str, lot_cells: int, template: An
         put("recipe-diff.txt", derived.diff)
         if derived.notes:
             note = "\n".join(f"Recipe revision {derived.recipe.revision}: {n}" for n in derived.notes)
-    blockers = traveler_blockers(r, plan.materials, cell)
+    blockers = list(getattr(plan, "traveler_blockers", ()) or ())
     if blockers:
         note = ("No sample traveler: the recipe revision cannot make the planned cell, so a route card would tell "
                 "the floor to make a different one:\n" + "\n".join(f"- {p.field}: {p.message}" for p in blockers))
@@ -278,27 +277,7 @@ def _write_parts(plan: Any, out: Path, *, lot: str, lot_cells: int, template: An
     if note:
         put("traveler-note.txt", note + "\n")
 
-    # charts
-    label = f"{r.id} rev {r.revision}, {cell.layers} layer(s), {cell.capacity_Ah:.3g} Ah"
-    figs = {
-        "mass_breakdown.png": charts.mass_breakdown(cell.mass_breakdown_g, f"Cell mass by component — {label}"),
-        "energy_vs_layers.png": charts.energy_vs_layers(plan.energy_vs_layers, f"Energy density vs layer count — {r.id}"),
-        "cost_breakdown.png": charts.cost_breakdown(cost.breakdown_usd_per_cell, f"Cost per good cell — {label}"),
-        "sensitivity_tornado.png": charts.tornado(plan.sensitivity, cost.cost_per_kWh_usd,
-                                                  f"Sensitivity of USD/kWh ({plan.prices} prices)"),
-    }
-    if plan.experiment is not None:
-        e = plan.experiment.to_dict()
-        lname = getattr(plan.line, "name", "line")
-        figs["station_states.png"] = charts.station_states(e["stations"], f"Station states — {lname}")
-        figs["throughput_over_time.png"] = charts.throughput_over_time(
-            [res.throughput_timeseries for res in plan.experiment.results], plan.experiment.warmup_days,
-            f"Good cells per day — {lname}")
-    if getattr(plan, "rampup", None) is not None:
-        ramp = plan.rampup
-        figs["rampup.png"] = charts.rampup(ramp.table(), ramp.nameplate_good_cells_per_month,
-                                           ramp.nameplate_cost_per_kWh_usd, f"Ramp-up from start of production — {ramp.line_name}")
-    for name, fig in figs.items():
+    for name, fig in plan_figures(plan).items():
         put(f"charts/{name}", charts.figure_png(fig))
 
     put("summary.json", _json(plan.summary()))
@@ -306,39 +285,146 @@ def _write_parts(plan: Any, out: Path, *, lot: str, lot_cells: int, template: An
     return [p.relative_to(out).as_posix() for p in written]
 
 
+#: What each chart shows, for the README's list (file name -> one line).
+CHART_CAPTIONS = {
+    "mass_breakdown.png": "the cell's mass by component",
+    "energy_vs_layers.png": "Wh/kg and Wh/L against layers, this plan's design starred and the paper's jellyroll point",
+    "cost_waterfall.png": "from 0 to USD per good cell: each material (scrap included), then each process category",
+    "cost_breakdown.png": "USD per good cell by category",
+    "sensitivity_tornado.png": "USD/kWh with each input at its low and high",
+    "yield_loss_by_step.png": "where the rolled-throughput-yield loss goes, step by step",
+    "station_states.png": "each station's share of scheduled time by state, the bottleneck named in red",
+    "oee_by_station.png": "OEE and availability of each station, the bottleneck in red",
+    "capex_by_station.png": "equipment capex of each station and the fixtures in circulation",
+    "throughput_over_time.png": "good cells per day of each replication against the target line",
+    "rampup.png": "the line from start of production, month by month",
+}
+
+
+def plan_figures(plan: Any) -> dict[str, Any]:
+    """The plan's charts as matplotlib figures, by file name (the plan folder's ``charts/``; the app
+    shows the same figures)."""
+    from pouchline.plan import ranked_bottlenecks
+
+    r, cell, cost = plan.recipe, plan.cell, plan.cost
+    label = f"{r.id} rev {r.revision}, {cell.layers} layer(s), {fmt_quantity(cell.capacity_Ah, 'Ah')}"
+    process = {k: v for k, v in cost.breakdown_usd_per_cell.items() if k != "materials"}
+    figs = {
+        "mass_breakdown.png": charts.mass_breakdown(cell.mass_breakdown_g, f"Cell mass by component — {label}"),
+        "energy_vs_layers.png": charts.energy_vs_layers(plan.energy_vs_layers, f"Energy density vs layer count — {r.id}",
+                                                        chosen_layers=cell.layers),
+        "cost_waterfall.png": charts.cost_waterfall(
+            cost.materials_usd_per_cell, process,
+            f"Cost per good cell, {fmt_usd(cost.cost_per_cell_usd)} ({plan.prices} prices"
+            f"{', with the fixture' if cost.include_fixture else ''}) — {label}"),
+        "cost_breakdown.png": charts.cost_breakdown(cost.breakdown_usd_per_cell, f"Cost per good cell — {label}"),
+        "sensitivity_tornado.png": charts.tornado(plan.sensitivity, cost.cost_per_kWh_usd,
+                                                  f"Sensitivity of USD/kWh ({plan.prices} prices)"),
+    }
+    exp = plan.experiment
+    stations = list(getattr(cost, "stations", ()) or ())
+    if exp is not None:
+        e = exp.to_dict()
+        lname = getattr(plan.line, "name", "line")
+        ranked = ranked_bottlenecks(exp, cell.energy_Wh)
+        top = ranked[0]["name"] if ranked else None
+        near = [b["name"] for b in ranked[1:] if b.get("within_ci_of_first")]
+        figs["yield_loss_by_step.png"] = charts.yield_loss_by_step(
+            exp.yield_per_step, f"Where the yield goes — {lname}, simulated (scrap and expired units)")
+        figs["station_states.png"] = charts.station_states(e["stations"], f"Station states — {lname}", bottleneck=top,
+                                                           near=near)
+        figs["oee_by_station.png"] = charts.oee_by_station(e["stations"], f"OEE by station — {lname}", bottleneck=top,
+                                                           near=near)
+        target, what = _throughput_target(plan)
+        figs["throughput_over_time.png"] = charts.throughput_over_time(
+            [res.throughput_timeseries for res in exp.results], exp.warmup_days, f"Good cells per day — {lname}",
+            target_per_day=target, target_label=what, mean_per_day=exp.throughput_units_per_calendar_h * 24.0)
+    else:
+        top = None
+        figs["yield_loss_by_step.png"] = charts.yield_loss_by_step(
+            cost.step_yields, f"Where the yield goes — {label} (the cost model's step yields)")
+    if stations:
+        fixtures = (getattr(cost, "investment_usd", {}) or {}).get("fixtures_usd", 0.0)
+        extra = {f"pressure fixtures in circulation ({fmt_count(cost.fixtures_in_circulation)})": fixtures} \
+            if fixtures else {}
+        figs["capex_by_station.png"] = charts.capex_by_station(
+            [{"name": s.name, "capex_usd": s.capex_usd} for s in stations],
+            f"Capex by station, {fmt_usd(sum(s.capex_usd for s in stations) + fixtures)} — "
+            f"{getattr(plan.line, 'name', None) or 'the default plant'}", extra_usd=extra, bottleneck=top)
+    if getattr(plan, "rampup", None) is not None:
+        ramp = plan.rampup
+        figs["rampup.png"] = charts.rampup(ramp.table(), ramp.nameplate_good_cells_per_month,
+                                           ramp.nameplate_cost_per_kWh_usd, f"Ramp-up from start of production — {ramp.line_name}")
+    return figs
+
+
+def _throughput_target(plan: Any) -> tuple[float | None, str]:
+    """Good cells per calendar day the line should make: the sizing target, else its on-paper rate."""
+    exp, cell = plan.experiment, plan.cell
+    frac = exp.scheduled_fraction
+    if plan.sizing is not None:
+        tgt = plan.sizing.target_GWh_per_yr if hasattr(plan.sizing, "target_GWh_per_yr") else None
+        if tgt:
+            return tgt * 1e9 / cell.energy_Wh / 365.0, f"target {fmt_number(tgt)} GWh/yr"
+    pc = getattr(plan, "paper_cost", None)
+    if pc is not None and pc.annual_good_cells:
+        return pc.annual_good_cells / 365.0, "on paper (bottleneck rate x scheduled hours)"
+    lims = [s.line_limit_good_units_per_h for s in exp.stations if math.isfinite(s.line_limit_good_units_per_h)]
+    return (min(lims) * 24.0 * frac, "on paper (bottleneck rate)") if lims else (None, "")
+
+
+def _cell(text: str) -> str:
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def _table(rows: list[tuple[str, str]]) -> list[str]:
+    return ["| figure | value |", "|---|---|", *(f"| {_cell(k)} | {_cell(v)} |" for k, v in rows)]
+
+
 def _readme(plan: Any, files: list[Path]) -> str:
+    from pouchline.plan import bottleneck_rows, bottleneck_sentence, fixture_rows, headline_rows, output_rows, \
+        ranked_bottlenecks
+
     s = plan.summary()
-    lines = [
-        f"# Plan: {s['recipe_id']} rev {s['recipe_revision']}",
-        "",
-        f"Made by pouchline on {dt.date.today().isoformat()} from recipe hash `{s['recipe_hash']}`.",
-        "",
-        "| figure | value |",
-        "|---|---|",
-        f"| layers | {s['layers']} |",
-        f"| capacity | {s['capacity_Ah']:.3f} Ah |",
-        f"| energy | {s['energy_Wh']:.2f} Wh |",
-        f"| cell mass | {s['mass_g']:.1f} g |",
-        f"| cell specific energy | {s['specific_energy_Wh_kg']:.1f} Wh/kg |",
-        f"| cell energy density | {s['energy_density_Wh_L']:.0f} Wh/L |",
-        f"| stack force | {s['stack_force_kN']:.1f} kN |",
-        f"| cost ({s['price_scenario']} prices) | {s['cost_per_cell_usd']:.2f} USD/cell, {s['cost_per_kWh_usd']:.0f} USD/kWh |",
-        f"| material cost | {s['material_cost_per_kWh_usd']:.0f} USD/kWh |",
-    ]
-    if "throughput_units_per_h" in s:
-        lo, hi = s["throughput_ci95_units_per_h"] or (math.nan, math.nan)
-        lines += [
-            f"| line | {s['line']} |",
-            f"| throughput | {s['throughput_units_per_h']:.1f} good cells/h (95 % CI {lo:.1f} to {hi:.1f}) |",
-            f"| annual output | {s['good_units_per_year']:,.0f} cells, {s['MWh_per_year']:,.0f} MWh |",
-            f"| rolled throughput yield | {100 * s['yield_rty']:.1f} % |",
-            f"| bottleneck | {s['bottleneck']} |",
-        ]
+    r = plan.recipe
+    made = f"Made by pouchline on {dt.date.today().isoformat()} from recipe hash `{s['recipe_hash']}`"
+    if plan.derived is not None:
+        made += (f", rev {r.revision}: a draft derived from rev {plan.derived.parent.revision} for this cell and line "
+                 f"(`recipe-rev-{r.revision}.yaml`, its changes in `recipe-diff.txt`)")
+    lines = [f"# Plan: {s['recipe_id']} rev {s['recipe_revision']}", "", made + ".", "", "## The cell", "",
+             *_table(headline_rows(plan))]
+    if plan.fixture is not None:
+        verdict = plan.fixture.verdict
+        lines += ["", "## The fixture decides go or no-go", "",
+                  f"**{verdict[0].upper() + verdict[1:].split(':', 1)[0]}**:{verdict.split(':', 1)[1]}.", "",
+                  *_table(fixture_rows(plan))]
+    if plan.experiment is not None:
+        lines += ["", "## The line: one annual output", "", *_table(output_rows(plan)), "", "### Near-bottlenecks", "",
+                  "Ranked by the replications' votes, then by active share (busy + down + setup); the line-limit "
+                  "capacity is the good cells/h at the line's end if that station alone limited it, on paper.", ""]
+        rows = bottleneck_rows(plan)
+        if rows:
+            cols = list(rows[0])
+            lines += ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols),
+                      *("| " + " | ".join(_cell(row[c]) for c in cols) + " |" for row in rows)]
+        lines += ["", bottleneck_sentence(ranked_bottlenecks(plan.experiment, plan.cell.energy_Wh),
+                                          plan.inputs.get("line") or "LINE") + "."]
+        if plan.rampup is not None:
+            lines += ["", f"Ramp-up: {plan.rampup.headline()} (`charts/rampup.png`)"]
+    lines += ["", f"## Warnings ({len(plan.warnings)})", ""]
+    if plan.warnings:
+        lines += [f"- **{w.severity}** ({w.source}): {w.message}" for w in plan.warnings]
+    else:
+        lines.append("None.")
     demand = getattr(plan, "demand", None)
     if demand is not None:
         from pouchline.demand import demand_markdown
 
         lines += ["", *demand_markdown(demand)]
+    pngs = [p for p in files if p.parent.name == "charts"]
+    if pngs:
+        lines += ["", "## Charts", ""]
+        lines += [f"- `charts/{p.name}`: {CHART_CAPTIONS.get(p.name, '')}".rstrip(": ") for p in pngs]
     lines += ["", "## Files", ""]
-    lines += [f"- `{p.name if p.parent.name != 'charts' else 'charts/' + p.name}`" for p in files]
+    lines += [f"- `{p.name}`" for p in files if p.parent.name != "charts"]
     return "\n".join(lines) + "\n"

@@ -16,10 +16,14 @@ Modules: :mod:`.design` (pure: what a machine does for a cell, the analytic plan
 
 from __future__ import annotations
 
-from pouchline.plant.design import PlantDesign, StationDesign, design_plant, step_branch
+from pouchline.plant.defaults import SIZING_DAYS, SIZING_REPLICATIONS, SIZING_WARMUP_DAYS
 
 
-def __getattr__(name: str):  # the sizing imports the cost model, which imports .design: load it on use
+def __getattr__(name: str):  # load on use: .design imports the equipment catalogue (pint), the sizing the cost model
+    if name in ("PlantDesign", "StationDesign", "design_plant", "step_branch"):
+        from pouchline.plant import design
+
+        return getattr(design, name)
     if name in ("SizingResult", "StationSizing", "size_plant"):
         from pouchline.plant import sizing
 
@@ -35,5 +39,5 @@ def __getattr__(name: str):  # the sizing imports the cost model, which imports 
     raise AttributeError(name)
 
 
-__all__ = ["PlantDesign", "RampUpResult", "ScaleUpResult", "SizingResult", "StationDesign", "StationSizing",
+__all__ = ["SIZING_DAYS", "SIZING_REPLICATIONS", "SIZING_WARMUP_DAYS", "PlantDesign", "RampUpResult", "ScaleUpResult", "SizingResult", "StationDesign", "StationSizing",
            "design_plant", "ramp_up", "scale_up", "size_plant", "step_branch"]

@@ -32,11 +32,8 @@ ProgressCallback = Callable[[str], None]
 
 #: Most iterations of "add a machine at the bottleneck" before giving up (and saying so).
 MAX_ITERATIONS = 40
-#: Run length of the sizing simulation, shared by ``pouchline size``, ``scaleup``, ``cost --simulate``
-#: without a line, and the app: measured days per replication, warm-up days, replications.
-SIZING_DAYS = 30.0
-SIZING_WARMUP_DAYS = 5.0
-SIZING_REPLICATIONS = 5
+#: Run length of the sizing simulation (defined in :mod:`pouchline.plant.defaults`, which imports nothing).
+from pouchline.plant.defaults import SIZING_DAYS, SIZING_REPLICATIONS, SIZING_WARMUP_DAYS  # noqa: E402
 #: No machine takes a job (the whole batches covering one lot) longer than this, unless one batch is.
 MAX_JOB_H = 24.0
 

@@ -61,6 +61,7 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator,
 
 from pouchline.errors import InputError
 from pouchline.fileio import read_yaml, validate_model
+from pouchline.line.defaults import DEFAULT_DAYS, DEFAULT_REPLICATIONS, DEFAULT_WARMUP_DAYS
 
 #: First parts of a parameter path that do not address the recipe.
 NAMESPACES = ("materials", "line", "sizing", "simulation", "cost", "cost_rates")
@@ -239,11 +240,13 @@ class Sizing(_Model):
 
 
 class Simulation(_Model):
-    """The line simulation behind ``line.*`` outputs: a short run per scenario."""
+    """The line simulation behind ``line.*`` outputs. The run length defaults to the one every command
+    shares (:mod:`pouchline.line.defaults`), so a scenario's figures are ``pouchline simulate``'s;
+    a sweep of many scenarios usually states a shorter run (``simulation: {days: 14, replications: 1}``)."""
 
-    days: float = Field(default=10.0, gt=0)
-    warmup_days: float = Field(default=1.0, ge=0)
-    replications: int = Field(default=1, ge=1)
+    days: float = Field(default=DEFAULT_DAYS, gt=0)
+    warmup_days: float = Field(default=DEFAULT_WARMUP_DAYS, ge=0)
+    replications: int = Field(default=DEFAULT_REPLICATIONS, ge=1)
     #: simulate the sized cell (its electrode area and energy) rather than the line file's own
     use_cell: bool = True
 
