@@ -211,6 +211,15 @@ def test_custom_catalogue():
     assert c.stack_force_kN == pytest.approx(300.0)
 
 
+def test_a_format_longer_than_any_cell_made_is_refused(tmp_path):
+    # issue 19: footprints were unbounded; 1,200 mm is above the longest cells made (~960 mm blade cells)
+    f = tmp_path / "formats.yaml"
+    f.write_text('formats:\n  - {id: huge, basis: electrode, length_mm: 3000, width_mm: 100, source: "user: typo"}\n')
+    with pytest.raises(InputError) as e:
+        load_formats(f)
+    assert "formats.huge.length_mm" in str(e.value) and "at most 1200 mm" in str(e.value)
+
+
 def test_formats_catalogue_has_sources():
     cat = load_formats()
     assert {"paper-single", "ev-300x100", "ev-250x150", "ev-300x200"} <= set(cat.ids)

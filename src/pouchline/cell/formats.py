@@ -28,8 +28,10 @@ class CellFormat(BaseModel):
     id: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]*$", max_length=64)]
     name: str = ""
     basis: Literal["electrode", "cell"] = Field(description="the size of the electrode or of the sealed pouch")
-    length_mm: quantity("mm", gt=0) = Field(description="along the tab direction")
-    width_mm: quantity("mm", gt=0)
+    # 1,200 mm: longer than the longest cells made (blade-type cells of about 960 mm), so a typo such
+    # as 3000 for 300 is refused before the pouch, fixture and line are sized for it
+    length_mm: quantity("mm", gt=0, le=1200) = Field(description="along the tab direction")
+    width_mm: quantity("mm", gt=0, le=1200)
     source: str
 
     _src = field_validator("source")(classmethod(lambda cls, v: check_source(v)))
