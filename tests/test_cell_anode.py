@@ -1,4 +1,4 @@
-"""The alloy anode's capacity from its lithiated end phases (process-data.md A1, A6.4)."""
+"""The alloy anode's capacity from its lithiated end phases (Liu2025 Methods, Results; docs/model.md)."""
 
 from __future__ import annotations
 
@@ -20,14 +20,14 @@ def load(*overrides: str):
 
 
 def test_end_phases_of_the_papers_alloy():
-    # A6.4 [D]: Li3Bi + Li13In3 + Li22Sn5 741.7 mAh/g; with Li17Sn4 732.4; with Li7Sn2 686.2
+    # derived (CODATA2018, Mendeleev2024): Li3Bi + Li13In3 + Li22Sn5 741.7 mAh/g; with Li17Sn4 732.4; with Li7Sn2 686.2
     assert end_phase_capacity_mAh_g(PAPER) == pytest.approx(741.7, abs=0.05)
     assert end_phase_capacity_mAh_g(PAPER, {"Sn": "Li17Sn4"}) == pytest.approx(732.4, abs=0.05)
     assert end_phase_capacity_mAh_g(PAPER, {"Sn": "Li7Sn2"}) == pytest.approx(686.2, abs=0.05)
 
 
 def test_scale_brings_the_paper_alloy_to_724():
-    # A6.4: scale by 0.976 to match the paper's 724 mAh/g
+    # docs/model.md: scale by 724 / 741.7 = 0.976 to match the paper's 724 mAh/g
     assert END_PHASE_SCALE == pytest.approx(0.976, abs=0.0005)
     assert scaled_end_phase_capacity_mAh_g(PAPER) == pytest.approx(724.0, rel=1e-12)
 
@@ -43,7 +43,7 @@ def test_hand_calculation_pure_bismuth():
     ({"In": 20, "Sn": 20, "Bi": 60}, (13.34, 13.80, 72.86)),
 ])
 def test_weight_fractions(at, wt):
-    # A1 [D]: wt% of the paper's compositions, +/-0.05 pt
+    # derived: at.% x Mendeleev2024 atomic weights = wt% of the paper's compositions, +/-0.05 pt
     w = atomic_to_weight_fractions(at)
     assert [round(100 * w[e], 2) for e in ("In", "Sn", "Bi")] == pytest.approx(list(wt), abs=0.05)
 
@@ -61,7 +61,7 @@ def test_end_phases_on_request_for_the_paper_alloy_gives_724():
 
 
 def test_another_composition():
-    # In0.60Sn0.25Bi0.15 (paper's Supplementary compositions): 53.03 / 22.84 / 24.13 wt% (A1)
+    # In0.60Sn0.25Bi0.15 (paper's Supplementary compositions): 53.03 / 22.84 / 24.13 wt% (Mendeleev2024 atomic weights)
     r, m = load("cell.anode.composition_at_pct={In: 60, Sn: 25, Bi: 15}", "cell.anode.capacity_from=end_phases")
     j = jellyroll(r, m)
     a = j.anode

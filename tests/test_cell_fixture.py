@@ -16,14 +16,14 @@ def load(*overrides: str):
 
 
 def test_force():
-    # A3: 30 MPa on 35 x 50 mm is 52.5 kN; on 10 x 30 cm 900 kN; 400 MPa on 35 x 50 mm 700 kN
+    # F = p x A (Liu2025 Methods): 30 MPa on 35 x 50 mm is 52.5 kN; on 10 x 30 cm 900 kN; 400 MPa on 35 x 50 mm 700 kN
     assert stack_force_kN(30, 17.5) == 52.5
     assert stack_force_kN(30, 300) == pytest.approx(900)
     assert stack_force_kN(400, 17.5) == pytest.approx(700)
 
 
 def test_roark_coefficients():
-    # B7: a/b = 3: beta 0.713, alpha 0.134; a/b = 1.43: beta 0.464, alpha 0.080 (Navier re-check)
+    # Roark2012 Table 11.4 1a: a/b = 3: beta 0.713, alpha 0.134; a/b = 1.43: beta 0.464, alpha 0.080 (Navier re-check)
     b, a = roark_coefficients(300, 100)
     assert (b, a) == pytest.approx((0.713, 0.134), abs=0.001)
     b, a = roark_coefficients(35, 50)  # orientation does not matter
@@ -33,7 +33,7 @@ def test_roark_coefficients():
 
 
 def test_plate_thickness_b7():
-    # B7: 35 x 50 mm at 30 MPa, 160 MPa allowable: t >= 10.3 mm, deflection 16 um
+    # docs/model.md#the-pressure-fixture: 35 x 50 mm at 30 MPa, 160 MPa allowable: t >= 10.3 mm, deflection 16 um
     t, ts, ty = plate_thickness_mm(30, 50, 35, allowable_stress_MPa=160, youngs_modulus_GPa=200, max_deflection_um=20)
     assert ts == pytest.approx(10.3, abs=0.05) and t == ts
     # 10 x 30 cm: 37 mm for stress; about 59 mm for <= 10 um
@@ -43,9 +43,9 @@ def test_plate_thickness_b7():
 
 
 def test_bolts():
-    # B7: single pouch 52.5 kN with M8 8.8 (21 kN proof) at 55 % -> 4.5 -> 6 (even, >= 4)
+    # ISO898-1 proof loads: single pouch 52.5 kN with M8 8.8 (21 kN proof) at 55 % -> 4.5 -> 6 (even, >= 4)
     assert bolt_count(52.5, 21, 0.55) == 6
-    # B7: 900 kN is about 8 x M20 10.9 (203 kN proof) at 55 %; exactly 8 needs 55.4 %, so 0.56 gives 8
+    # ISO898-1 proof loads: 900 kN is about 8 x M20 10.9 (203 kN proof) at 55 %; exactly 8 needs 55.4 %, so 0.56 gives 8
     assert bolt_count(900, 203, 0.56) == 8
     assert bolt_count(900, 203, 0.55) == 10  # 8.06 -> 9 -> even
     assert bolt_count(1, 203, 0.5) == 4

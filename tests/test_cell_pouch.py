@@ -103,7 +103,7 @@ def test_materials_by_step():
     assert set(s["melt_cast"]) == {"cu_foil", "insnbi"}
     assert set(s["prelithiation"]) == {"li_foil"}
     assert set(s["sealing"]) == {"pouch_film", "tab_al", "tab_ni"}
-    # alloy feedstock: alloy mass x weight fractions 30.42 / 27.32 / 42.26 wt% (A1)
+    # alloy feedstock: alloy mass x weight fractions 30.42 / 27.32 / 42.26 wt% (Mendeleev2024)
     feed = s["alloy_prep"]
     assert sum(feed.values()) == pytest.approx(c.materials_g["insnbi"], rel=1e-12)
     assert feed["indium"] / c.materials_g["insnbi"] == pytest.approx(0.3042, abs=5e-4)

@@ -1,4 +1,4 @@
-"""Rate capability: energy and charge time versus charge rate (paper Fig. 6b; process-data.md A4, A7)."""
+"""Rate capability: energy and charge time versus charge rate (Liu2025 Fig. 6b; docs/model.md#the-rate-table)."""
 
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ def test_paper_retentions_are_in_the_table():
 
 
 def test_voltage_ratio_model():
-    # linear in lost capacity, fitted to 0.991 at 73.6 % (A7)
+    # linear in lost capacity, fitted to 0.991 at 73.6 % (203.1 / (278.4 x 0.736) = 0.991, Liu2025 Fig. 6b)
     assert voltage_ratio(1.0, 0.0333) == 1.0
     assert voltage_ratio(0.736, 0.0333) == pytest.approx(0.9912, abs=1e-4)
 
@@ -57,7 +57,7 @@ def test_no_extrapolation_below_the_fastest_charge():
 
 
 def test_estimated_charge_time():
-    # A6.9: about 60 x retention / C; the 0.2 C reference point has no measured time
+    # docs/model.md#the-rate-table: about 60 x retention / C; the 0.2 C reference point has no measured time
     assert estimated_charge_min(1.0, 0.2) == pytest.approx(300)
     c = size_cell(*load())
     assert not c.rate_table[0]["charge_min_measured"]

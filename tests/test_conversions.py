@@ -1,4 +1,4 @@
-"""Conversions against hand calculations and the paper's figures (process-data.md A1, A5, B3)."""
+"""Conversions against hand calculations and the paper's figures (Liu2025; Mendeleev2024; docs/model.md)."""
 
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ from pouchline.units import to_canonical
 
 
 def test_insnbi_weight_fractions_match_reference():
-    # process-data.md A1: In0.38Sn0.33Bi0.29 = 30.42 / 27.32 / 42.26 wt%, +/-0.05 pt
+    # Liu2025 Methods x Mendeleev2024 atomic weights: In0.38Sn0.33Bi0.29 = 30.42 / 27.32 / 42.26 wt%, +/-0.05 pt
     wt = atomic_to_weight_fractions({"In": 0.38, "Sn": 0.33, "Bi": 0.29})
     assert wt["In"] * 100 == pytest.approx(30.42, abs=0.05)
     assert wt["Sn"] * 100 == pytest.approx(27.32, abs=0.05)
@@ -41,7 +41,7 @@ def test_insnbi_weight_fractions_by_hand():
 
 @pytest.mark.parametrize(
     "at,expected_wt",
-    [  # process-data.md A1, other compositions the paper explored
+    [  # Mendeleev2024 atomic weights, other compositions the paper explored
         ({"In": 0.48, "Sn": 0.32, "Bi": 0.20}, (40.86, 28.16, 30.98)),
         ({"In": 0.60, "Sn": 0.25, "Bi": 0.15}, (53.03, 22.84, 24.13)),
         ({"In": 0.20, "Sn": 0.20, "Bi": 0.60}, (13.34, 13.80, 72.86)),
@@ -63,14 +63,14 @@ def test_atomic_weight_round_trip(xs):
 
 
 def test_alloy_density_inverse_rule_of_mixtures():
-    # process-data.md B1: 8.18 g/cm3
+    # derived, inverse rule of mixtures of Mendeleev2024 densities: 8.18 g/cm3
     wt = atomic_to_weight_fractions({"In": 38, "Sn": 33, "Bi": 29})
     rho = alloy_density_g_cm3(wt, {"In": 7.31, "Sn": 7.287, "Bi": 9.807})
     assert rho == pytest.approx(8.18, abs=0.01)
 
 
 def test_cathode_parts_normalised_by_their_sum():
-    # process-data.md A6.1: 73 / 100.8 = 72.42 wt% LCO; composite 21.0 x 100.8 / 73 = 29.00 mg/cm2
+    # Liu2025 Methods, docs/model.md: 73 / 100.8 = 72.42 wt% LCO; composite 21.0 x 100.8 / 73 = 29.00 mg/cm2
     fr = parts_to_mass_fractions({"lco": 73, "nm": 15, "um": 10, "vgcf": 2, "ptfe": 0.8})
     assert fr["lco"] == pytest.approx(0.72421, abs=1e-5)
     assert sum(fr.values()) == pytest.approx(1.0)
@@ -80,13 +80,13 @@ def test_cathode_parts_normalised_by_their_sum():
 
 
 def test_layer_thickness_and_mass():
-    # 41.5 um at 1.64 g/cm3 = 6.806 mg/cm2 (process-data.md A5); and back
+    # 41.5 um at 1.64 g/cm3 = 6.806 mg/cm2 (docs/model.md#the-jellyroll-reconstruction); and back
     assert areal_mass_mg_cm2(41.5, 1.64) == pytest.approx(6.806)
     assert thickness_um(6.806, 1.64) == pytest.approx(41.5)
 
 
 def test_clamp_force():
-    # process-data.md A3: 30 MPa x 17.5 cm2 = 52.5 kN; 30 MPa x 300 cm2 = 900 kN
+    # derived, F = p x A (Liu2025 Methods): 30 MPa x 17.5 cm2 = 52.5 kN; 30 MPa x 300 cm2 = 900 kN
     assert force_kN(30, 17.5) == pytest.approx(52.5)
     assert force_kN(30, 300) == pytest.approx(900)
 

@@ -69,13 +69,14 @@ def test_unknown_sections_are_a_gap_in_the_map():
 
 
 def test_every_old_citation_in_the_repository_resolves():
-    # the map is complete: the rewrite has a replacement for every occurrence found today
+    # the map is complete: the rewrite has a replacement for every occurrence found today (phase 1
+    # of the rewrite left only the files other branches were editing; this test goes with the map)
     occ = repository_old_citations()
-    assert len(occ) > 100
+    assert occ
     for o in occ:
         assert resolve(o, CMAP), o
     table = rewrite_table(occ, CMAP)
-    assert table.count("\n") > 100 and "| where | old | new |" in table
+    assert table.count("\n") > 2 and "| where | old | new |" in table
 
 
 def test_every_replacement_in_the_map_is_a_valid_citation():

@@ -2,7 +2,7 @@
 composition of every material and the world supply of every element.
 
 Data lives in ``recipes/materials.yaml``; this module validates it. Prices are low / base / high
-scenarios, each with the year and source of its figure (``shared/reference/process-data.md`` B4).
+scenarios, each with the year and source of its figure (ids of ``docs/sources.md#market-prices-and-supply``).
 
 Every number must be finite and physically possible: a NaN melting point would silently switch off
 the casting check, an infinite price would turn every cost into null. The element composition of

@@ -7,7 +7,7 @@ The capacity of an alloy ``M`` lithiated to its end phases is
 with ``x_i`` the atomic fraction of element ``i``, ``n_i`` the Li per atom of ``i`` in its end
 phase (Li3Bi: 3, Li13In3: 13/3, Li22Sn5: 22/5), ``M_mean`` the mass of one mole of atoms of the
 alloy and F = 96485.33 C/mol (1 mAh = 3.6 C). For In0.38Sn0.33Bi0.29 this is 741.7 mAh/g, 2.4 %
-above the paper's 724 mAh/g (process-data.md A6.4); other compositions are scaled by
+above the paper's 724 mAh/g (Liu2025 Results; docs/model.md); other compositions are scaled by
 724 / 741.7 = 0.976 so that the paper's alloy reads its stated value.
 """
 
@@ -61,7 +61,7 @@ def end_phase_capacity_mAh_g(at_frac: Mapping[str, float], end_phases: Mapping[s
     """Capacity of an alloy lithiated to its end phases, mAh per g of pristine alloy.
 
     In0.38Sn0.33Bi0.29 to Li3Bi + Li13In3 + Li22Sn5: 741.7 mAh/g; with Li17Sn4 732.4; with
-    Li7Sn2 686.2 (process-data.md A6.4).
+    Li7Sn2 686.2 (CODATA2018 Faraday constant, Mendeleev2024 atomic weights).
     """
     return FARADAY_C_MOL * li_per_atom(at_frac, end_phases) / mean_molar_mass_g_mol(at_frac) / 3.6
 
@@ -102,7 +102,7 @@ def anode_alloy(design: AnodeDesign, materials: MaterialLibrary, source: str = "
     ``capacity_from`` is ``end_phases``; without a stated value the library's applies, and
     without that the scaled end-phase estimate. A composition given in the design
     (``cell.anode.composition_at_pct``) replaces the library's: its density then follows from
-    the elements' densities by the inverse rule of mixtures (process-data.md B1).
+    the elements' densities by the inverse rule of mixtures (Mendeleev2024 densities; docs/model.md).
     """
     alloy = materials.get(design.alloy)
     if alloy is None:
@@ -129,7 +129,7 @@ def anode_alloy(design: AnodeDesign, materials: MaterialLibrary, source: str = "
         phases = {**DEFAULT_END_PHASES, **(design.end_phases or {})}
         used = " + ".join(phases[el] for el in comp)
         cap_note = (f"anode {cap:.1f} mAh/g: {comp_txt} lithiated to {used} gives {end_cap:.1f} mAh/g, scaled by "
-                    f"724/741.7 = {END_PHASE_SCALE:.3f} so that the paper's alloy reads 724 (process-data.md A6.4)")
+                    f"724/741.7 = {END_PHASE_SCALE:.3f} so that the paper's alloy reads 724 (Liu2025 Results)")
     elif design.specific_capacity_mAh_g is not None:
         cap = design.specific_capacity_mAh_g.target
         cap_note = f"anode {cap:g} mAh/g as stated ({design.specific_capacity_mAh_g.source or 'no source'})"
@@ -160,7 +160,7 @@ def anode_alloy(design: AnodeDesign, materials: MaterialLibrary, source: str = "
                                         "compute the alloy density from; set cell.anode.density_g_cm3")
             el_rho[el] = hit[0].density_g_cm3  # type: ignore[assignment]
         rho = alloy_density_g_cm3(wt, el_rho)
-        rho_note = f"alloy {rho:.3f} g/cm3 by the inverse rule of mixtures of {comp_txt} (process-data.md B1; +/-3 %)"
+        rho_note = f"alloy {rho:.3f} g/cm3 by the inverse rule of mixtures of {comp_txt} (Mendeleev2024; +/-3 %)"
     elif alloy.density_g_cm3 is not None:
         rho = alloy.density_g_cm3
         rho_note = f"alloy {rho:g} g/cm3 ({alloy.density_source or 'library'})"

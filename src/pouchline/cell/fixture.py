@@ -50,7 +50,7 @@ def stack_force_kN(pressure_MPa: float, area_cm2: float) -> float:
 def roark_coefficients(a_mm: float, b_mm: float) -> tuple[float, float]:
     """(beta, alpha) of a simply supported rectangular plate under uniform load, any orientation.
 
-    a/b = 1.43 gives about (0.463, 0.079); a/b = 3 gives (0.713, 0.134) (process-data.md B7).
+    a/b = 1.43 gives about (0.463, 0.079); a/b = 3 gives (0.713, 0.134) (Roark2012 Table 11.4 case 1a).
     """
     a, b = max(a_mm, b_mm), min(a_mm, b_mm)
     r = a / b
@@ -66,7 +66,7 @@ def plate_thickness_mm(pressure_MPa: float, a_mm: float, b_mm: float, *, allowab
     """(thickness, thickness for stress, thickness for deflection) of an end plate, mm.
 
     35 x 50 mm at 30 MPa, 160 MPa allowable: 10.3 mm for stress (16 um deflection);
-    100 x 300 mm: 37 mm for stress, 59 mm for 10 um deflection (process-data.md B7).
+    100 x 300 mm: 37 mm for stress, 59 mm for 10 um deflection (docs/model.md#the-pressure-fixture).
     """
     beta, alpha = roark_coefficients(a_mm, b_mm)
     b = min(a_mm, b_mm)

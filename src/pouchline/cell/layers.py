@@ -1,7 +1,7 @@
 """One layer per unit area: the paper's "jellyroll" (cathode composite, electrolyte film, alloy).
 
 No foils, tabs or package: that is the paper's accounting for 278.4 Wh/kg and 919.5 Wh/L
-(Liu et al. 2025, Results; reconstruction in process-data.md A5):
+(Liu2025 Results; reconstruction in docs/model.md#the-jellyroll-reconstruction):
 
 * cathode composite = active loading / active mass fraction (21.0 x 100.8 / 73 = 29.00 mg/cm2);
   its thickness is the recipe's measured thickness, else the dense volume of its components at
@@ -196,14 +196,14 @@ def jellyroll(recipe, materials: MaterialLibrary, *, source: str = "recipe") -> 
         for k, val in d.items():
             materials_mg[k] = materials_mg.get(k, 0.0) + val
 
-    # power at the highest rate (process-data.md A6.10)
+    # power at the highest rate (docs/model.md#specific-power-at-6-c)
     rc = cell.rate_capability
     c_max = max(p.c_rate for p in rc.points)
     v_p = rc.power_voltage_V.target if rc.power_voltage_V is not None else v
     p_w_kg = specific_power_W_kg(c_max, cond.one_c_mAh_g.target, cat.active_loading_mg_cm2.target, v_p, total_mg)
     p_w_l = p_w_kg * total_mg / total_um * 10.0  # W/kg x kg/L (mg/cm2 / um x 10 = g/cm3)
     notes.append(f"specific power at {c_max:g} C: {c_max:g} x {cond.one_c_mAh_g.target:g} mAh/g (the 1 C convention) x "
-                 f"{cat.active_loading_mg_cm2.target:g} mg/cm2 at {v_p:g} V over the jellyroll mass (process-data.md A6.10)")
+                 f"{cat.active_loading_mg_cm2.target:g} mg/cm2 at {v_p:g} V over the jellyroll mass (docs/model.md)")
 
     # prelithiation and breathing
     depth = 0.0

@@ -623,7 +623,7 @@ def _build(ctx: _Context, layers: int, el: float, ew: float, label: str, footpri
                  f"({rc.voltage_ratio_slope.source if rc.voltage_ratio_slope else 'assumed: voltage unchanged'})")
     est = [f"{p.c_rate:g} C" for p in ctx.points if not p.charge_min_measured]
     if est:
-        notes.append(f"charge time at {', '.join(est)} estimated as 60 x retention / C-rate (process-data.md A6.9); "
+        notes.append(f"charge time at {', '.join(est)} estimated as 60 x retention / C-rate (docs/model.md); "
                      "the others are the paper's")
     frac = energy_frac_at_charge_min(ctx.points, charge_minutes)
     c_at = c_rate_at_charge_min(ctx.points, charge_minutes)

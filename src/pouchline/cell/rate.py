@@ -8,8 +8,8 @@ times. Energy at a rate is
 
 a voltage ratio linear in the capacity lost. The slope ``s`` comes from the recipe
 (``cell.rate_capability.voltage_ratio_slope``; 0.0333 fits the paper's 5 C point, where
-203.1 Wh/kg = 278.4 x 0.736 x 0.991, process-data.md A7). Charge times are the paper's minutes
-where measured, else 60 x retention / rate (process-data.md A6.9: within 3 % to 3 C).
+203.1 Wh/kg = 278.4 x 0.736 x 0.991, Liu2025 Fig. 6b). Charge times are the paper's minutes
+where measured, else 60 x retention / rate (within 3 % of Liu2025 Fig. 6b to 3 C; docs/model.md#the-rate-table).
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ def voltage_ratio(retention_frac: float, slope: float) -> float:
 def estimated_charge_min(retention_frac: float, c_rate: float) -> float:
     """Charge time, min, of a constant-current charge to ``retention`` at ``c_rate`` (1 C = 60 min).
 
-    Process-data.md A6.9: the paper's times match this within 3 % to 3 C; its CV step makes 4-6 C
+    The paper's times (Liu2025 Fig. 6b) match this within 3 % to 3 C; its CV step makes 4-6 C
     5-11 % longer.
     """
     return 60.0 * retention_frac / c_rate
@@ -92,7 +92,7 @@ def c_rate_at_charge_min(points: list[RatePoint], minutes: float) -> float | Non
 
 def specific_power_W_kg(c_rate: float, one_c_mAh_g: float, active_loading_mg_cm2: float, voltage_V: float,
                         areal_mass_mg_cm2: float) -> float:
-    """Specific power at a C-rate on the C-rate convention's current (process-data.md A6.10).
+    """Specific power at a C-rate on the C-rate convention's current (docs/model.md#specific-power-at-6-c).
 
     6 x 145 mAh/g x 21.0 mg/cm2 = 18.27 mA/cm2 at 3.62 V over 42.79 mg/cm2 is 1545.3 W/kg.
     """

@@ -36,7 +36,7 @@ ATOMIC_MASS_G_MOL: dict[str, float] = {
 def atomic_to_weight_fractions(at_frac: Mapping[str, float]) -> dict[str, float]:
     """Weight fractions of an alloy from its atomic fractions (any basis; normalised).
 
-    In0.38Sn0.33Bi0.29 -> In 0.3042, Sn 0.2732, Bi 0.4226 (process-data.md A1).
+    In0.38Sn0.33Bi0.29 -> In 0.3042, Sn 0.2732, Bi 0.4226 (Liu2025 Methods 38:33:29 at.%; Mendeleev2024 atomic weights).
     """
     masses = {el: x * ATOMIC_MASS_G_MOL[el] for el, x in at_frac.items()}
     total = sum(masses.values())
@@ -64,7 +64,7 @@ def alloy_density_g_cm3(wt_frac: Mapping[str, float], element_density_g_cm3: Map
     """Density by the inverse rule of mixtures (ideal solution, no excess volume).
 
     In/Sn/Bi 30.42/27.32/42.26 wt% with 7.31/7.287/9.807 g/cm3 gives 8.18 g/cm3
-    (process-data.md B1; +/-3 %, measure).
+    (Mendeleev2024 densities; +/-3 % estimate, measure).
     """
     total = sum(wt_frac.values())
     return 1.0 / sum((w / total) / element_density_g_cm3[el] for el, w in wt_frac.items())
@@ -74,7 +74,7 @@ def parts_to_mass_fractions(parts: Mapping[str, float]) -> dict[str, float]:
     """Mass fractions from parts by mass, normalised by their sum.
 
     The paper's cathode 73 / 15 / 10 / 2 / 0.8 sums to 100.8: LCO is 73/100.8 = 72.42 wt%
-    (process-data.md A6.1).
+    (Liu2025 Methods; docs/model.md#the-cathode-composite-the-1008-parts).
     """
     total = sum(parts.values())
     if total <= 0 or any(p < 0 for p in parts.values()):
@@ -88,7 +88,7 @@ def composite_areal_masses_mg_cm2(
     """Areal mass of every component of a composite, given the loading of one of them.
 
     With 21.0 mg/cm2 of LCO at 73 parts in 100.8, the composite is 21.0 x 100.8/73 = 29.00 mg/cm2
-    (process-data.md A5).
+    (Liu2025 Results, Methods; docs/model.md#the-cathode-composite-the-1008-parts).
     """
     if key_component not in mass_fractions:
         raise KeyError(key_component)

@@ -85,7 +85,7 @@ class Atmosphere(BaseModel):
 
     @property
     def protects_sulfides(self) -> bool:
-        """Ar with H2O <= 1 ppm, or a dry room at <= -40 °C dew point (process-data.md B8)."""
+        """Ar with H2O <= 1 ppm, or a dry room at <= -40 °C dew point (Liu2025 Methods; GM2022, Morino2024)."""
         if self.kind == "argon_glovebox":
             return (self.h2o_ppm_max or 0) <= 1.0
         if self.kind == "dry_room":

@@ -21,8 +21,8 @@ from, and the loader (:mod:`pouchline.recipe.refs`) fills the target in::
 ``tol_frac`` is a tolerance relative to the target (0.024 = ± 2.4 %), for checks that scale with
 the product (a sheet mass). A CTQ parameter is always recorded (``ctq`` implies ``record``).
 
-Sources carry the tags of ``shared/reference/process-data.md``: ``paper`` ([P]), ``derived``
-([D], arithmetic on paper values), ``estimate`` ([E], engineering estimate), ``sourced`` (a named
+Sources carry the tags of ``docs/sources.md``: ``paper`` (Liu2025), ``derived``
+(arithmetic on paper values), ``estimate`` (engineering estimate), ``sourced`` (a named
 outside source), ``assumed`` (the paper does not give it; a placeholder to confirm) and ``user``
 (set by a user for one run, e.g. ``--set``).
 """

@@ -103,7 +103,7 @@ class RollingSchedule(StepBase):
     reduction_per_pass_frac: P("frac", gt=0, lt=1)
     max_reduction_per_pass_frac: float = Field(
         default=0.40, gt=0, lt=1,
-        description="mill and workability limit (estimate: 20-30 % default, <= 40 %; process-data.md B3)",
+        description="mill and workability limit (estimate: 20-30 % default, <= 40 %; worked Sn-Bi is ductile)",
     )
     roll_diameter_mm: P("mm", ge=1, le=5000)
     friction_coefficient: float = Field(default=0.1, gt=0, lt=1)

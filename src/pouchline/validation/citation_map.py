@@ -2,45 +2,22 @@
 
 Early versions of the project cited the sections of a reference note that never was part of the
 repository ("A6.1", "B6 mature", "[E]"). ``docs/citation-map.yaml`` says, for each section and
-topic, what the citation becomes in the grammar of ``docs/sources.md``. This module finds every
-old-style citation in a set of files (:func:`old_citations`) and resolves each to its
+topic, what the citation becomes in the grammar of ``docs/sources.md``. This module resolves each
+old-style citation (found by :func:`pouchline.validation.citations.old_citations`) to its
 replacement (:func:`resolve`); :func:`rewrite_table` prints the per-occurrence table the
 repository-wide rewrite works from (``python -m pouchline.validation --old-citations``).
 
-Old citations are recognised as
-
-* a line that names an external document (``external_documents`` of the map), with the section
-  numbers it gives;
-* in the data files (``recipes/**.yaml``): any section number ``A1``-``B8`` (``A6.12``, ``B6``),
-  ranges such as ``A4-A6`` included, and the bracket tags ``[P]``, ``[D]``, ``[E]``;
-* elsewhere: a section number inside a source tag, or in a ``#`` comment of a Python file
-  (the tests' comments cite sections too).
+The module, the map and the ``--old-citations`` option go once the rewrite is done; the finder
+stays in :mod:`pouchline.validation.citations` for the repository-wide test.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
-from pouchline.validation.citations import CITATION_MAP, REPO_ROOT, find_citations
-
-_SECTION_RE = re.compile(r"(?<![\w.])([AB][1-8](?:\.\d{1,2})?)(?:\s*-\s*([AB][1-8](?:\.\d{1,2})?))?(?![\w])")
-_BRACKET_RE = re.compile(r"\[(P|D|E)\]")
-
-
-@dataclass(frozen=True)
-class OldCitation:
-    """One line that carries old-style citations."""
-
-    path: str
-    line: int
-    text: str
-    sections: tuple[str, ...]  # section numbers of the old note; "document" for the note as a whole
-    brackets: tuple[str, ...]  # old bracket tags: "[P]", "[D]", "[E]"
-    external: bool  # the line names an external document
-    context: str = ""  # the line with the three lines before it (a YAML block's id and text)
+from pouchline.validation.citations import CITATION_MAP, REPO_ROOT, OldCitation, old_citations
 
 
 @dataclass(frozen=True)
@@ -57,50 +34,6 @@ def load_citation_map(path: str | Path = CITATION_MAP) -> dict[str, Any]:
     import yaml
 
     return yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
-
-
-def _sections(line: str) -> list[str]:
-    out: list[str] = []
-    for a, b in _SECTION_RE.findall(line):
-        out.append(a)
-        if b:
-            out.append(b)
-    return out
-
-
-def old_citations(texts: Mapping[str, str], external_documents: Sequence[str]) -> list[OldCitation]:
-    """Every line of ``{path: text}`` that carries an old-style citation (see the module docstring)."""
-    ext = [d.lower() for d in external_documents]
-    out: list[OldCitation] = []
-    for path, text in texts.items():
-        data_file = path.startswith("recipes/") and path.endswith((".yaml", ".yml"))
-        tagged_lines: dict[int, str] = {}
-        if not data_file:
-            for c in find_citations(text, path):
-                if _sections(c.text):
-                    tagged_lines[c.line] = c.text
-        python = path.endswith(".py")
-        lines = text.splitlines()
-        for n, line in enumerate(lines, start=1):
-            low = line.lower()
-            external = any(d in low for d in ext)
-            comment = line[line.index("#"):] if python and "#" in line else ""
-            if external or data_file:
-                secs = _sections(line)
-            elif n in tagged_lines:
-                secs = _sections(tagged_lines[n])
-            elif comment and _sections(comment):
-                secs = _sections(comment)
-            else:
-                continue
-            brackets = tuple(f"[{b}]" for b in _BRACKET_RE.findall(line)) if data_file else ()
-            if external and not secs:
-                secs = ["document"]
-            if secs or brackets:
-                context = " ".join(x.strip() for x in lines[max(0, n - 4):n])
-                out.append(OldCitation(path, n, line.strip(), tuple(dict.fromkeys(secs)), tuple(dict.fromkeys(brackets)),
-                                       external, context))
-    return out
 
 
 def resolve(occurrence: OldCitation, cmap: Mapping[str, Any]) -> list[Replacement]:

