@@ -99,7 +99,9 @@ with c1:
     st.markdown("**Cell and cost**")
     st.table(pd_rows(headline_rows(plan)))
     st.markdown("**Pressure fixture**")
-    st.markdown(("✅ " if plan.fixture.go else "⛔ ") + plan.fixture.verdict)
+    # an alert box, not an emoji: a plant PC offline may have no emoji font (the screenshot showed a blank box)
+    (st.success if plan.fixture.go else st.warning)(plan.fixture.verdict[0].upper() + plan.fixture.verdict[1:],
+                                                    icon=":material/compress:")
     st.table(pd_rows(fixture_rows(plan)))
 with c2:
     st.markdown("**Annual output**")
