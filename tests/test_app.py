@@ -22,14 +22,14 @@ PILOT = {"line": "pilot-line.yaml", "cell": "layers=1", "format": "paper-single"
 pytest.importorskip("streamlit.testing.v1")
 
 
-def start(page: str | None = None, pilot: bool = False):
-    """The app on first load; ``pilot``: opened from a link to the pilot line and the paper's cell."""
+def start(page: str | None = None, pilot: bool = False, query: dict | None = None):
+    """The app on first load; ``pilot``: opened from a link to the pilot line and the paper's cell;
+    ``query``: from a link with these query parameters."""
     from streamlit.testing.v1 import AppTest
 
     at = AppTest.from_file(APP, default_timeout=60)
-    if pilot:
-        for k, v in PILOT.items():
-            at.query_params[k] = v
+    for k, v in {**(PILOT if pilot else {}), **(query or {})}.items():
+        at.query_params[k] = v
     at.run()
     assert not at.exception, at.exception
     if page:

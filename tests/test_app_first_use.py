@@ -16,30 +16,12 @@ from pathlib import Path
 import pytest
 
 from pouchline.display import SCIENTIFIC
+from test_app import metrics, start  # the app's AppTest helpers (tests/ is on sys.path under pytest)
 
 ROOT = Path(__file__).resolve().parents[1]
-APP = str(ROOT / "app.py")
 pytest.importorskip("streamlit.testing.v1")
 SHORT = {"days": 3, "warmup": 1, "reps": 2}
 ALL_PAGES = ["recipe", "cell", "line", "cost", "plan", "compare", "sizing", "scaleup", "traveler", "sweeps"]
-
-
-def start(page: str | None = None, query: dict | None = None):
-    from streamlit.testing.v1 import AppTest
-
-    at = AppTest.from_file(APP, default_timeout=120)
-    for k, v in (query or {}).items():
-        at.query_params[k] = v
-    at.run()
-    assert not at.exception, at.exception
-    if page:
-        at.switch_page(f"app_pages/{page}.py").run()
-        assert not at.exception, at.exception
-    return at
-
-
-def metrics(at) -> dict[str, str]:
-    return {m.label: m.value for m in at.metric}
 
 
 def texts(at) -> list[str]:
