@@ -328,6 +328,9 @@ def sidebar_summary() -> None:
         else:
             st.caption("as in the file")
         st.markdown(f"**Cell** (Cell design page)  \n{describe_request(cell_request())}")
+        lc = line_choice()
+        st.markdown(f"**Line** (Line page)  \n`{lc['name']}`" + (" (uploaded)" if lc["kind"] == "upload" else "")
+                    + (f", {len(line_overrides())} station edit(s)" if line_overrides() else ""))
 
 
 # ------------------------------------------------------------------------------------------
@@ -367,8 +370,24 @@ def kept(key: str, default: Any) -> Any:
 # ------------------------------------------------------------------------------------------
 CELL_MODES = ("Layers", "Capacity", "Energy")
 CUSTOM_FORMAT = "custom"
-CELL_DEFAULTS = {"cell_mode": "Layers", "cell_layers": 1, "cell_capacity": 2.0, "cell_energy": 7.0,
-                 "cell_format": "paper-single", "cell_length": 120.0, "cell_width": 80.0}
+#: The app opens on the README's main job: the 10 Ah EV cell (``--capacity-Ah 10 --format ev-300x100``)
+#: on the GWh line (:data:`DEFAULT_LINE_NAME`).
+CELL_DEFAULTS = {"cell_mode": "Capacity", "cell_layers": 1, "cell_capacity": 10.0, "cell_energy": 34.0,
+                 "cell_format": "ev-300x100", "cell_length": 120.0, "cell_width": 80.0}
+
+#: Each shipped line with the cell it was designed for (its ``cell_energy_Wh`` and ``area_per_cell_cm2``
+#: are this cell's): choosing the line on the Line page proposes this cell. As Cell-page settings.
+LINE_DESIGN_CELLS = {
+    "pilot-line.yaml": {"cell_mode": "Layers", "cell_layers": 1, "cell_format": "paper-single"},  # the paper's cell
+    "gwh-line.yaml": {"cell_mode": "Capacity", "cell_capacity": 10.0, "cell_format": "ev-300x100"},  # README
+}
+
+
+def set_cell_request(settings: dict[str, Any]) -> None:
+    """Make ``settings`` (Cell-page keys such as ``cell_mode``) the cell of every page."""
+    for k, v in settings.items():
+        st.session_state[f"_keep_{k}"] = v
+        st.session_state.pop(k, None)  # the widget takes the kept value when the Cell page is drawn next
 
 
 def cell_request() -> dict[str, Any]:
@@ -412,7 +431,7 @@ def request_key(req: dict[str, Any]) -> tuple:
 # ------------------------------------------------------------------------------------------
 # the line of the Line page, shared with the Cost page
 # ------------------------------------------------------------------------------------------
-DEFAULT_LINE_NAME = "pilot-line.yaml"
+DEFAULT_LINE_NAME = "gwh-line.yaml"  # the README's main job, with CELL_DEFAULTS
 
 
 def lines_dir() -> Path:
@@ -524,3 +543,245 @@ def last_simulation() -> tuple[Any, dict] | tuple[None, None]:
     key = st.session_state.get("line_result_key")
     res = st.session_state.get("_sim_cache", {}).get(key) if key else None
     return (res, key) if res is not None else (None, None)
+
+
+# ------------------------------------------------------------------------------------------
+# what the plan leads with: warnings and the fixture block, from the library (pouchline.plan)
+# ------------------------------------------------------------------------------------------
+def show_warnings(items: Sequence[Any], where: Any = None, title: str = "Warnings") -> None:
+    """Plan warnings (:class:`pouchline.plan.PlanWarning`), once each, most serious first: one box
+    for the warnings, one expander for the notes. Nothing when there are none."""
+    from pouchline.plan import _dedupe
+
+    target = where if where is not None else st
+    items = _dedupe(items)
+    warn = [w for w in items if w.severity == "warning"]
+    notes = [w for w in items if w.severity != "warning"]
+    if warn:
+        target.warning(f"**{title} ({len(warn)})**  \n" + "  \n".join(f"- **{w.source}**: {w.message}" for w in warn),
+                       icon=":material/warning:")
+    if notes:
+        with target.expander(f"Notes ({len(notes)})"):
+            for w in notes:
+                st.markdown(f"- **{w.source}**: {w.message}")
+
+
+@st.cache_resource(show_spinner=False, max_entries=64)
+def fixture_headline_cached(recipe_key: str, request: tuple, cost_key: Any, _recipe: Any, _materials: Any, _cell: Any,
+                            _cost: Any, target_Wh_kg: float | None) -> Any:
+    from pouchline.plan import plan_fixture_headline
+
+    return plan_fixture_headline(_recipe, _materials, _cell, _cost, target_Wh_kg=target_Wh_kg)
+
+
+def fixture_block(recipe: Any, materials: Any, cell: Any, recipe_key: str, request: tuple, cost: Any = None,
+                  cost_key: Any = None, key: str = "fx") -> Any:
+    """The fixture go / no-go block of the plan (:func:`pouchline.plan.plan_fixture_headline`,
+    :func:`pouchline.plan.fixture_headline_rows`): metrics, the verdict and the rows. Returns the headline."""
+    from pouchline.display import fmt_number, fmt_quantity, fmt_usd
+    from pouchline.cell.fixture import pressure_text
+    from pouchline.plan import fixture_headline_rows
+
+    sticky("fixture_target_Wh_kg", 0.0)
+    target = float(kept("fixture_target_Wh_kg", 0.0) or 0.0) or None
+    h = fixture_headline_cached(recipe_key, request, cost_key, recipe, materials, cell, cost, target)
+    st.markdown("**Pressure fixture: go or no-go**")
+    m = st.columns(7)
+    m[0].metric("Clamp force", fmt_quantity(h.force_kN, "kN"), border=True,
+                help=f"{fmt_number(h.pressure_MPa)} MPa on the electrode area")
+    m[1].metric("Fixture mass per cell", fmt_quantity(h.mass_per_cell_g, "g"), border=True,
+                help=f"one fixture {fmt_quantity(h.mass_g, 'g')}; the cell {fmt_quantity(h.cell_mass_g, 'g')}")
+    m[2].metric("Fixture cost per cell", f"{fmt_usd(h.cost_per_cell_usd)}" if h.cost_per_cell_usd is not None
+                else "see Cost page", border=True)
+    m[3].metric("With fixture", f"{fmt_number(h.with_fixture_Wh_kg)} Wh/kg", border=True,
+                help=f"the cell alone: {fmt_number(h.cell_Wh_kg)} Wh/kg")
+    m[4].metric("With fixture, volume", f"{fmt_number(h.with_fixture_Wh_L)} Wh/L", border=True,
+                help=f"the cell alone: {fmt_number(h.cell_Wh_L)} Wh/L")
+    m[5].metric("Cells per fixture", f"{h.cells_per_fixture}", border=True)
+    p = h.pressure_for_target_MPa
+    m[6].metric(f"Pressure for {fmt_number(h.target_Wh_kg)} Wh/kg", pressure_text(p) if p is not None else "none",
+                border=True, help=f"a module of {h.module_cells} cells in one fixture; target {h.target_basis}")
+    (st.success if h.go else st.warning)(h.verdict[0].upper() + h.verdict[1:], icon=":material/compress:")
+    with st.expander("Fixture figures"):
+        st.number_input("Stated module target (Wh/kg; 0: 80 % of the cell's)", min_value=0.0, step=10.0,
+                        format="%g", key="fixture_target_Wh_kg")
+        st.table(pd_rows(fixture_headline_rows(h, cell, cost)))
+    return h
+
+
+def pd_rows(rows: Sequence[tuple[str, str]]) -> Any:
+    """(label, value) text rows as a two-column table for ``st.table``."""
+    import pandas as pd
+
+    return pd.DataFrame([{"": a, "value": b} for a, b in rows]).set_index("")
+
+
+def display_frame(rows: Any, columns: Sequence[str] | None = None, sig: int = 3) -> Any:
+    """Rows (dicts or a DataFrame) as a text table through :func:`pouchline.display.format_table`:
+    human labels with units, numbers without exponents, a dash for empty."""
+    import pandas as pd
+    from pouchline.display import format_table
+
+    if isinstance(rows, pd.DataFrame):
+        rows = rows.to_dict("records")
+    # a calendar year is a label, not a quantity: no thousands separator
+    rows = [{k: (str(int(v)) if k.endswith("year") and isinstance(v, (int, float)) and v == v else v)
+             for k, v in r.items()} for r in rows]
+    header, cells = format_table(list(rows), columns, sig)
+    return pd.DataFrame(cells, columns=header)
+
+
+# ------------------------------------------------------------------------------------------
+# whole plans (the Plan and Compare pages): pouchline.plan.make_plan, written by write_plan
+# ------------------------------------------------------------------------------------------
+def cell_args_text(req: dict[str, Any]) -> str:
+    """A cell request as the CLI's options (``--capacity-Ah 10 --format ev-300x100``)."""
+    from pouchline.plan import _cli_number
+
+    size = (f"--layers {req['layers']}" if "layers" in req else f"--capacity-Ah {_cli_number(req['capacity_Ah'])}"
+            if "capacity_Ah" in req else f"--energy-Wh {_cli_number(req['energy_Wh'])}")
+    fmt = (f"--format {req['format']}" if "format" in req
+           else "--footprint {}x{}".format(*(_cli_number(v) for v in req["footprint_mm"])))
+    return f"{size} {fmt}"
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def plan_cached(key: tuple, _recipe: Any, _materials: Any, _line: Any, request: tuple, days: float, warmup_days: float,
+                replications: int, seed: int, rampup_months: int, inputs: tuple) -> Any:
+    """:func:`pouchline.plan.make_plan` of a recipe, a line and a cell request (one worker: the
+    machine is shared), cached per ``key`` (recipe key, line key, request, run length)."""
+    from pouchline.plan import make_plan
+
+    return make_plan(_recipe, _materials, line=_line, **dict(request), days=days, warmup_days=warmup_days,
+                     replications=replications, seed=seed, workers=1, rampup_months=rampup_months,
+                     inputs=dict(inputs))
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def plan_zip(key: tuple, _plan: Any, lot: str = "LOT-0001", lot_cells: int = 100) -> bytes:
+    """The folder ``pouchline plan`` writes (:func:`pouchline.export.plan_report.write_plan`, into a
+    temporary folder) as one zip, under a ``plan/`` folder."""
+    import io
+    import tempfile
+    import zipfile
+
+    from pouchline.export.plan_report import write_plan
+
+    with tempfile.TemporaryDirectory(prefix="pouchline-app-plan-") as tmp:
+        out = Path(tmp) / "plan"
+        write_plan(_plan, out, lot=lot, lot_cells=lot_cells)
+        buf = io.BytesIO()
+        with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+            for f in sorted(out.rglob("*")):
+                if f.is_file():
+                    z.write(f, f"plan/{f.relative_to(out).as_posix()}")
+    return buf.getvalue()
+
+
+# ------------------------------------------------------------------------------------------
+# shareable state in the URL (st.query_params): recipe, edits, cell, line, station edits
+# ------------------------------------------------------------------------------------------
+URL_KEYS = ("recipe", "set", "cell", "format", "line", "line_set")
+
+
+def url_state() -> dict[str, Any]:
+    """The state a link carries, as query parameters: the shipped recipe and line by file name,
+    recipe and station edits as ``path=value`` (the CLI's ``--set``), the cell request."""
+    out: dict[str, Any] = {}
+    c = recipe_choice()
+    if c["kind"] == "shipped":
+        out["recipe"] = c["name"]
+    if recipe_overrides():
+        out["set"] = [f"{p}={v}" for p, v in recipe_overrides()]
+    req = cell_request()
+    out["cell"] = (f"layers={req['layers']}" if "layers" in req else f"capacity_Ah={req['capacity_Ah']:g}"
+                   if "capacity_Ah" in req else f"energy_Wh={req['energy_Wh']:g}")
+    out["format"] = req["format"] if "format" in req else "{:g}x{:g}".format(*req["footprint_mm"])
+    lc = line_choice()
+    if lc["kind"] == "shipped":
+        out["line"] = lc["name"]
+        if line_overrides():
+            out["line_set"] = [f"{p}={'' if v is None else v}" for p, v in line_overrides()]
+    return out
+
+
+def _cell_settings_from_url(cell: str | None, fmt: str | None) -> dict[str, Any]:
+    settings: dict[str, Any] = {}
+    if cell and "=" in cell:
+        what, _, value = cell.partition("=")
+        if what == "layers" and value.strip().isdigit() and 1 <= int(value) <= 500:
+            settings.update(cell_mode="Layers", cell_layers=int(value))
+        elif what in ("capacity_Ah", "energy_Wh"):
+            try:
+                x = float(value)
+            except ValueError:
+                x = float("nan")
+            if 0 < x < 1e6:
+                settings.update(cell_mode="Capacity" if what == "capacity_Ah" else "Energy",
+                                **{"cell_capacity" if what == "capacity_Ah" else "cell_energy": x})
+    if fmt:
+        m = __import__("re").fullmatch(r"\s*(\d+(?:\.\d+)?)\s*x\s*(\d+(?:\.\d+)?)\s*", fmt)
+        if m:
+            settings.update(cell_format=CUSTOM_FORMAT, cell_length=float(m[1]), cell_width=float(m[2]))
+        elif __import__("re").fullmatch(r"[A-Za-z0-9_.-]{1,64}", fmt):
+            settings["cell_format"] = fmt  # the Cell page falls back to the default for an unknown id
+    return settings
+
+
+def load_url_state() -> list[str]:
+    """Take the state of a shared link, once per session; what cannot be used is named and left
+    at its default (every value is validated as an upload would be). Returns the problems."""
+    if st.session_state.get("_url_loaded"):
+        return []
+    st.session_state["_url_loaded"] = True
+    q = st.query_params
+    if not any(k in q for k in URL_KEYS):
+        return []
+    problems: list[str] = []
+    from pouchline.recipe.io import parse_override
+
+    name = q.get("recipe")
+    sets = q.get_all("set")
+    if name or sets:
+        if name and name not in shipped_recipes():
+            problems.append(f"recipe {name[:80]!r} is not a shipped recipe ({', '.join(shipped_recipes())})")
+            name = None
+        choice = {"kind": "shipped", "name": name or DEFAULT_RECIPE_NAME, "data": None}
+        try:
+            ovr = [parse_override(s) for s in sets]
+            try_recipe(choice, ovr)
+            set_active_recipe(choice, ovr)
+        except InputError as err:
+            problems += [f"set: {problem_text(p)}" for p in err.problems]
+            if name:
+                set_active_recipe(choice, ())
+    settings = _cell_settings_from_url(q.get("cell"), q.get("format"))
+    if settings:
+        set_cell_request(settings)
+    elif "cell" in q or "format" in q:
+        problems.append(f"cell {q.get('cell', '')[:40]!r} / format {q.get('format', '')[:40]!r}: give cell=layers=N, "
+                        "cell=capacity_Ah=X or cell=energy_Wh=X and format=ID or LxW (mm)")
+    lname = q.get("line")
+    if lname:
+        if lname not in shipped_lines():
+            problems.append(f"line {lname[:80]!r} is not a shipped line ({', '.join(shipped_lines())})")
+        else:
+            st.session_state["line_choice"] = {"kind": "shipped", "name": lname, "data": None}
+            st.session_state["line_overrides"] = ()
+            try:
+                ovr = tuple(parse_override(s) for s in q.get_all("line_set"))
+                if ovr:
+                    load_line_cached("shipped", lname, None, ovr)
+                    st.session_state["line_overrides"] = ovr
+            except InputError as err:
+                problems += [f"line_set: {problem_text(p)}" for p in err.problems]
+    return problems
+
+
+def save_url_state() -> None:
+    """Write the current state into the address bar (only when it changed), so a link shares it."""
+    want = url_state()
+    have = {k: (st.query_params.get_all(k) if k in ("set", "line_set") else st.query_params.get(k))
+            for k in st.query_params}
+    if have != want:
+        st.query_params.from_dict(want)

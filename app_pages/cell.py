@@ -11,6 +11,8 @@ from app_pages._shared import (
     CELL_MODES,
     CUSTOM_FORMAT,
     cell_request,
+    display_frame,
+    fixture_block,
     library,
     not_available,
     recipe_label,
@@ -20,6 +22,7 @@ from app_pages._shared import (
     sized_cell,
     sticky,
 )
+from pouchline.display import fmt_number, fmt_pct, fmt_quantity
 from pouchline.errors import InputError
 
 st.title("Cell design")
@@ -86,23 +89,26 @@ d = cell.to_dict()
 fx = cell.fixture
 dims = cell.dimensions_mm
 m = st.columns(4)
-m[0].metric("Layers", cell.layers, border=True)
-m[1].metric("Capacity", f"{cell.capacity_Ah:,.4g} Ah", border=True, help=d["conditions"]["capacity_basis"])
-m[2].metric("Energy", f"{cell.energy_Wh:,.4g} Wh", border=True,
+m[0].metric("Layers", str(cell.layers), border=True)
+m[1].metric("Capacity", fmt_quantity(cell.capacity_Ah, "Ah", 4), border=True, help=d["conditions"]["capacity_basis"])
+m[2].metric("Energy", fmt_quantity(cell.energy_Wh, "Wh", 4), border=True,
             help=f"at {d['conditions']['average_voltage_V']:g} V average")
-m[3].metric("Mass", f"{cell.mass_g:,.4g} g", border=True, help="cell without the pressure fixture")
+m[3].metric("Mass", fmt_quantity(cell.mass_g, "g", 4), border=True, help="cell without the pressure fixture")
 m = st.columns(4)
-m[0].metric("Specific energy", f"{cell.specific_energy_Wh_kg:,.1f} Wh/kg", border=True)
-m[1].metric("Energy density", f"{cell.energy_density_Wh_L:,.0f} Wh/L", border=True)
-m[2].metric("Cell size", f"{dims['length']:g} × {dims['width']:g} × {dims['thickness']:.2f} mm", border=True,
+m[0].metric("Specific energy", f"{fmt_number(cell.specific_energy_Wh_kg, 4)} Wh/kg", border=True)
+m[1].metric("Energy density", f"{fmt_number(cell.energy_density_Wh_L)} Wh/L", border=True)
+m[2].metric("Cell size", f"{fmt_number(dims['length'])} × {fmt_number(dims['width'])} × "
+            f"{fmt_number(dims['thickness'])} mm", border=True,
             help="length (tab side) × width × thickness, as built")
-m[3].metric("Stack force", f"{cell.stack_force_kN:,.1f} kN", border=True,
+m[3].metric("Stack force", fmt_quantity(cell.stack_force_kN, "kN"), border=True,
             help=f"{d['conditions']['stack_pressure_MPa']:g} MPa on {cell.electrode_area_cm2:g} cm² of electrode")
 st.caption(f"`{recipe_label(recipe)}` · {cell.format} · electrode {cell.electrode_mm['length']:g} × "
            f"{cell.electrode_mm['width']:g} mm · {d['conditions']['scope_of_headline']} · "
            f"{d['conditions']['capacity_basis']}, {d['conditions']['temperature_C']:g} °C")
 if not cell.within_thickness_limit:
-    st.warning(f"The cell is {dims['thickness']:.2f} mm thick, above the line's {cell.max_thickness_mm:g} mm limit.")
+    st.warning(f"The cell is {fmt_number(dims['thickness'])} mm thick, above the line's "
+               f"{fmt_number(cell.max_thickness_mm)} mm limit.")
+fixture_block(recipe, materials, cell, recipe_key, request_key(req), key="cell_fx")
 
 c1, c2 = st.columns([3, 2], gap="large")
 with c1:
@@ -131,10 +137,15 @@ with c1:
                                       "value": [cell.specific_energy_Wh_kg if suf == "Wh_kg"
                                                 else cell.energy_density_Wh_L]})).mark_point(
         color="#e65100", size=90, filled=True).encode(x="layers:Q", y="value:Q")
-    st.altair_chart(alt.layer(lines, here, here_pt).properties(height=330), width="stretch", key="cell_curve")
+    from pouchline.export.charts import PAPER_JELLYROLL_POINT as paper_pt
+
+    paper = alt.Chart(pd.DataFrame({"layers": [paper_pt["layers"]], "value": [paper_pt[suf]],
+                                    "what": [paper_pt["label"]]})).mark_point(
+        shape="cross", color="black", size=120, filled=True).encode(x="layers:Q", y="value:Q", tooltip=["what"])
+    st.altair_chart(alt.layer(lines, here, here_pt, paper).properties(height=330), width="stretch", key="cell_curve")
     over = curve[~curve["within_thickness_limit"]]
-    st.caption("Dotted rule: this cell. The fixture is left out of the chart (it is "
-               f"{d['with_fixture']['specific_energy_Wh_kg']:.3g} Wh/kg for this cell; see below)."
+    st.caption("Dotted rule and orange dot: this cell; black cross: the paper's jellyroll (Liu2025, 0.2 C). The fixture is left out of the chart (it is "
+               f"{fmt_number(d['with_fixture']['specific_energy_Wh_kg'])} Wh/kg for this cell; see below)."
                + (f" Dashed: above the {cell.max_thickness_mm:g} mm thickness limit (from {int(over['layers'].min())} "
                   "layers)." if len(over) else ""))
 with c2:
@@ -156,21 +167,17 @@ with t_rate:
     rt = pd.DataFrame(cell.rate_table)
     cols = [c for c in ["c_rate", "charge_min", "charge_min_measured", "retention_frac", "capacity_Ah", "energy_Wh",
                         "specific_energy_Wh_kg", "energy_density_Wh_L"] if c in rt.columns]
-    r1.dataframe(rt[cols], hide_index=True, width="stretch", key="cell_rate_df", column_config={
-        "c_rate": st.column_config.NumberColumn("Charge rate (C)", format="%g"),
-        "charge_min": st.column_config.NumberColumn("Charge time (min)", format="%.1f"),
-        "charge_min_measured": st.column_config.CheckboxColumn("Measured"),
-        "retention_frac": st.column_config.NumberColumn("Retention", format="percent"),
-        "capacity_Ah": st.column_config.NumberColumn("Capacity (Ah)", format="%.4g"),
-        "energy_Wh": st.column_config.NumberColumn("Energy (Wh)", format="%.4g"),
-        "specific_energy_Wh_kg": st.column_config.NumberColumn("Wh/kg", format="%.1f"),
-        "energy_density_Wh_L": st.column_config.NumberColumn("Wh/L", format="%.0f")})
+    names = {"c_rate": "Charge rate (C)", "charge_min": "Charge time (min)", "charge_min_measured": "Measured",
+             "retention_frac": "Retention", "capacity_Ah": "Capacity (Ah)", "energy_Wh": "Energy (Wh)",
+             "specific_energy_Wh_kg": "Wh/kg", "energy_density_Wh_L": "Wh/L"}
+    shown = [{names[c]: (fmt_pct(r[c]) if c == "retention_frac" else r[c]) for c in cols} for r in rt.to_dict("records")]
+    r1.dataframe(display_frame(shown), hide_index=True, width="stretch", key="cell_rate_df")
     r1.caption(cell.rate_protocol)
     fc = cell.fast_charge
-    r2.metric(f"Energy in a {fc['charge_min']:g}-min charge", f"{fc['energy_Wh']:,.3g} Wh",
+    r2.metric(f"Energy in a {fc['charge_min']:g}-min charge", fmt_quantity(fc['energy_Wh'], "Wh"),
               help=fc.get("note"))
-    r2.caption(f"at about {fc['c_rate']:.2g} C, {100 * fc['energy_frac']:.0f} % of the 0.2 C energy, "
-               f"{fc['specific_energy_Wh_kg']:.0f} Wh/kg")
+    r2.caption(f"at about {fmt_number(fc['c_rate'], 2)} C, {fmt_pct(fc['energy_frac'])} of the 0.2 C energy, "
+               f"{fmt_number(fc['specific_energy_Wh_kg'])} Wh/kg")
     rc = alt.Chart(rt).mark_line(point=True, color="#1f6f8b").encode(
         x=alt.X("charge_min:Q", title="charge time (min)", scale=alt.Scale(type="log"),
                 axis=alt.Axis(values=[5, 10, 20, 50, 100, 200, 300])),
@@ -180,15 +187,15 @@ with t_rate:
 with t_fix:
     fd = fx.to_dict()
     f = st.columns(5)
-    f[0].metric("Clamp force", f"{fd['force_kN']:,.1f} kN", help=f"{fd['pressure_MPa']:g} MPa × "
-                f"{fd['loaded_area_cm2']:g} cm²")
-    f[1].metric("End plates", f"{fd['plate_thickness_mm']:.1f} mm", help=f"{fd['governs']} governs")
-    f[2].metric("Bolts", f"{fd['bolts']}", help=f"{fd['bolt_load_kN']:.1f} kN each, "
+    f[0].metric("Clamp force", fmt_quantity(fd['force_kN'], "kN"), help=f"{fd['pressure_MPa']:g} MPa × "
+                f"{fmt_number(fd['loaded_area_cm2'])} cm²")
+    f[1].metric("End plates", f"{fmt_number(fd['plate_thickness_mm'])} mm", help=f"{fd['governs']} governs")
+    f[2].metric("Bolts", f"{fd['bolts']}", help=f"{fmt_quantity(fd['bolt_load_kN'], 'kN')} each, "
                 f"{100 * fd['bolt_utilisation_frac']:.0f} % of proof")
-    f[3].metric("Fixture mass / cell", f"{fd['mass_per_cell_g'] / 1000:,.2f} kg")
+    f[3].metric("Fixture mass / cell", fmt_quantity(fd['mass_per_cell_g'], "g"))
     wf = d["with_fixture"]
-    f[4].metric("With fixture", f"{wf['specific_energy_Wh_kg']:.3g} Wh/kg",
-                help=f"{wf['energy_density_Wh_L']:.3g} Wh/L")
+    f[4].metric("With fixture", f"{fmt_number(wf['specific_energy_Wh_kg'])} Wh/kg",
+                help=f"{fmt_number(wf['energy_density_Wh_L'])} Wh/L")
     for n in fd.get("notes", []):
         st.markdown(f"- {n}")
 with t_scope:
@@ -199,18 +206,12 @@ with t_scope:
         rows.append({"scope": names.get(lvl, lvl), **{k: vals.get(k) for k in
                                                       ("mass_g", "volume_cm3", "thickness_mm", "specific_energy_Wh_kg",
                                                        "energy_density_Wh_L")}})
-    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", key="cell_scope_df", column_config={
-        "scope": "Scope", "mass_g": st.column_config.NumberColumn("Mass (g)", format="%.4g"),
-        "volume_cm3": st.column_config.NumberColumn("Volume (cm³)", format="%.4g"),
-        "thickness_mm": st.column_config.NumberColumn("Thickness (mm)", format="%.3g"),
-        "specific_energy_Wh_kg": st.column_config.NumberColumn("Wh/kg", format="%.1f"),
-        "energy_density_Wh_L": st.column_config.NumberColumn("Wh/L", format="%.0f")})
+    st.dataframe(display_frame(rows, sig=4), hide_index=True, width="stretch", key="cell_scope_df")
     st.caption(f"Stacking: {cell.arrangement.description}")
 with t_mat:
     mat = pd.DataFrame([{"material": k, "name": materials[k].name if k in materials.ids else k, "g_per_cell": v}
                         for k, v in {**cell.materials_g, **cell.fixture_materials_g}.items()])
-    st.dataframe(mat, hide_index=True, width="stretch", key="cell_mat_df", column_config={
-        "material": "Id", "name": "Material", "g_per_cell": st.column_config.NumberColumn("g per cell", format="%.4g")})
+    st.dataframe(display_frame(mat, sig=4), hide_index=True, width="stretch", key="cell_mat_df")
     st.caption("Fixture steel is per cell (a fixture may hold several cells). Process scrap is not included: "
                "see the Cost and Traveler pages.")
 with t_notes:

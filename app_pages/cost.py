@@ -10,6 +10,8 @@ from app_pages._shared import (
     active_line,
     cell_request,
     describe_request,
+    display_frame,
+    fixture_block,
     last_simulation,
     library,
     line_key,
@@ -21,6 +23,7 @@ from app_pages._shared import (
     sized_cell,
     sticky,
 )
+from pouchline.display import fmt_count, fmt_pct, fmt_quantity, fmt_usd, fmt_value
 from pouchline.errors import InputError
 
 st.title("Cost and BOM")
@@ -137,16 +140,17 @@ except ValueError as exc:  # e.g. a line that makes no good cells
 
 # -- headline -----------------------------------------------------------------------------------------
 m = st.columns(4)
-m[0].metric("Cost per good cell", f"{result.cost_per_cell_usd:,.4g} USD", border=True)
-m[1].metric("Cost per kWh", f"{result.cost_per_kWh_usd:,.0f} USD/kWh", border=True)
-m[2].metric("Materials per kWh", f"{result.material_cost_per_kWh_usd:,.0f} USD/kWh", border=True,
-            help=f"jellyroll materials without scrap: {result.jellyroll_material_cost_per_kWh_usd:,.0f} USD/kWh")
-m[3].metric("Rolled throughput yield", f"{100 * result.rolled_throughput_yield:.1f} %", border=True)
+m[0].metric("Cost per good cell", fmt_usd(result.cost_per_cell_usd, 4), border=True)
+m[1].metric("Cost per kWh", fmt_usd(result.cost_per_kWh_usd, per="kWh"), border=True)
+m[2].metric("Materials per kWh", fmt_usd(result.material_cost_per_kWh_usd, per="kWh"), border=True,
+            help=f"jellyroll materials without scrap: {fmt_usd(result.jellyroll_material_cost_per_kWh_usd, per='kWh')}")
+m[3].metric("Rolled throughput yield", fmt_pct(result.rolled_throughput_yield), border=True)
 plant_txt = (f"line {result.line_name}" if result.plant_mode == "line" else "default plant")
-st.caption(f"`{recipe_label(recipe)}` · cell {describe_request(req)}: {result.capacity_Ah:.4g} Ah, "
-           f"{result.energy_Wh:.4g} Wh · {prices} prices · {plant_txt}: "
-           f"{result.annual_good_cells:,.0f} good cells/yr "
-           f"({result.annual_MWh:,.3g} MWh/yr), capex {result.capex_usd / 1e6:,.3g} M USD")
+st.caption(f"`{recipe_label(recipe)}` · cell {describe_request(req)}: {fmt_quantity(result.capacity_Ah, 'Ah', 4)}, "
+           f"{fmt_quantity(result.energy_Wh, 'Wh', 4)} · {prices} prices · {plant_txt}: "
+           f"{fmt_count(result.annual_good_cells)} good cells/yr "
+           f"({result.volume_basis or fmt_quantity(result.annual_MWh, 'MWh') + '/yr'}), capex {fmt_usd(result.capex_usd)}")
+fixture_block(recipe, materials, cell, recipe_key, request_key(req), cost=result, cost_key=key, key="cost_fx")
 
 xlsx = bom_bytes(key, result, sens, recipe, materials)
 st.download_button("Download BOM (xlsx)", data=xlsx, file_name=f"bom-{recipe.id}-rev{recipe.revision}.xlsx",
@@ -184,9 +188,9 @@ with g2:
     for r in s.itertuples():
         label = str(r.input)
         rows.append({"input": label, "end": "input low", "usd": r.cost_per_kWh_low_usd,
-                     "value": f"{r.low_value:g} {r.unit}", "swing": r.swing_usd_per_kWh})
+                     "value": f"{fmt_value(r.low_value)} {r.unit}", "swing": r.swing_usd_per_kWh})
         rows.append({"input": label, "end": "input high", "usd": r.cost_per_kWh_high_usd,
-                     "value": f"{r.high_value:g} {r.unit}", "swing": r.swing_usd_per_kWh})
+                     "value": f"{fmt_value(r.high_value)} {r.unit}", "swing": r.swing_usd_per_kWh})
     tdf = pd.DataFrame(rows)
     tor = alt.Chart(tdf).mark_bar().encode(
         y=alt.Y("input:N", sort=list(s["input"]), title=None, axis=alt.Axis(labelLimit=300, labelOverlap=False)),
@@ -200,22 +204,18 @@ with g2:
     rule = alt.Chart(pd.DataFrame({"base": [base]})).mark_rule(color="#37474f").encode(x="base:Q")
     st.altair_chart((tor + rule).properties(height=30 * len(s) + 90), width="stretch",
                     key="cost_tornado_chart")
-    st.caption(f"Base {base:,.0f} USD/kWh (vertical line). Largest swing on top.")
+    st.caption(f"Base {fmt_usd(base, per='kWh')} (vertical line). Largest swing on top.")
 
 t_mat, t_proc, t_plant, t_sens, t_ass = st.tabs(["Material lines", "Process lines", "Plant stations",
                                                  "Sensitivity table", "Assumptions"])
 with t_mat:
-    st.dataframe(pd.DataFrame(d["material_lines"]), hide_index=True, width="stretch", key="cost_mat_df")
+    st.dataframe(display_frame(d["material_lines"], sig=4), hide_index=True, width="stretch", key="cost_mat_df")
 with t_proc:
-    st.dataframe(pd.DataFrame(d["process_lines"]), hide_index=True, width="stretch", key="cost_proc_df",
-                 column_config={"usd_per_cell": st.column_config.NumberColumn("USD per cell", format="%.4f"),
-                                "basis": st.column_config.TextColumn("Basis", width="large")})
+    st.dataframe(display_frame(d["process_lines"], sig=4), hide_index=True, width="stretch", key="cost_proc_df")
 with t_plant:
-    st.dataframe(pd.DataFrame(d["plant"]["stations"]), hide_index=True, width="stretch", key="cost_plant_df",
-                 column_config={"utilization": st.column_config.NumberColumn("Utilization", format="percent"),
-                                "capex_usd": st.column_config.NumberColumn("Capex (USD)", format="localized")})
+    st.dataframe(display_frame(d["plant"]["stations"]), hide_index=True, width="stretch", key="cost_plant_df")
 with t_sens:
-    st.dataframe(sens, hide_index=True, width="stretch", key="cost_sens_df")
+    st.dataframe(display_frame(sens), hide_index=True, width="stretch", key="cost_sens_df")
 with t_ass:
     for a in result.assumptions:
         st.markdown(f"- **{a.topic}**: {a.text}" + (f" _({a.source})_" if a.source else ""))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Any
 
@@ -10,24 +11,33 @@ import pandas as pd
 import streamlit as st
 
 from app_pages._shared import (
+    LINE_DESIGN_CELLS,
     cell_request,
     describe_request,
+    display_frame,
     library,
     line_choice,
     line_key,
     load_line_cached,
     not_available,
     problem_text,
+    recipe_choice,
     recipe_or_stop,
+    recipe_overrides,
     request_key,
+    set_cell_request,
     shipped_lines,
+    show_warnings,
     show_problems,
     sized_cell,
     station_overrides,
     sticky,
     upload_size_problem,
 )
+from pouchline.export.charts import BOTTLENECK_COLOUR, NEAR_BOTTLENECK_COLOUR
+from pouchline.display import fmt_count, fmt_number, fmt_pct, fmt_quantity
 from pouchline.errors import InputError, Problem
+from pouchline.line.defaults import DEFAULT_DAYS, DEFAULT_REPLICATIONS, DEFAULT_SEED, DEFAULT_WARMUP_DAYS
 
 st.title("Line")
 st.caption("Discrete-event simulation of a production line (SimPy): stations, machines, cycle times, failures, "
@@ -65,6 +75,9 @@ def _choose_line() -> None:
     if name:
         st.session_state["line_choice"] = {"kind": "shipped", "name": name, "data": None}
         st.session_state["line_overrides"] = ()
+        if name in LINE_DESIGN_CELLS:  # pair the line with the cell it was designed for
+            set_cell_request(LINE_DESIGN_CELLS[name])
+            st.session_state["line_paired"] = name
         st.session_state.pop("line_problems", None)
         st.session_state.pop("line_edit_problems", None)
         st.session_state.pop("line_editor", None)
@@ -139,11 +152,16 @@ except InputError as err:
 
 cal = line.calendar
 st.markdown(f"**{line.name}** — {line.description or ''}")
-st.caption(f"{len(line.stations)} stations · {cal.hours_per_day:g} h/day × {cal.days_per_week} days/week, "
-           f"{cal.planned_maintenance_h_per_week:g} h/week planned maintenance "
-           f"({100 * cal.scheduled_fraction:.1f} % of calendar time scheduled)"
-           + (f" · {line.cell_energy_Wh:g} Wh per cell" if line.cell_energy_Wh else "")
-           + (f" · {line.area_per_cell_cm2:g} cm² electrode per cell" if line.area_per_cell_cm2 else ""))
+st.caption(f"{len(line.stations)} stations · {fmt_number(cal.hours_per_day)} h/day × {cal.days_per_week} days/week, "
+           f"{fmt_number(cal.planned_maintenance_h_per_week)} h/week planned maintenance "
+           f"({fmt_pct(cal.scheduled_fraction)} of calendar time scheduled)"
+           + (f" · designed for a {fmt_quantity(line.cell_energy_Wh, 'Wh')} cell" if line.cell_energy_Wh else "")
+           + (f" with {fmt_number(line.area_per_cell_cm2)} cm² of electrode" if line.area_per_cell_cm2 else ""))
+paired = st.session_state.pop("line_paired", None)
+if paired:
+    st.info(f"The cell of every page is now {paired}'s design cell ({describe_request(cell_request())}); change it "
+            "on the Cell design page.", icon=":material/link:")
+warnings_box = st.container()  # filled below, once the cell and the simulation are known
 
 
 # -- edit stations -----------------------------------------------------------------------------------
@@ -198,7 +216,9 @@ with st.expander(f"Stations ({len(overrides)} edited)" if overrides else "Statio
 
 
 # -- simulate -----------------------------------------------------------------------------------------
-for k, v in {"sim_days": 30, "sim_warmup": 3, "sim_reps": 2, "sim_seed": 1, "sim_use_cell": True}.items():
+# the plan's run length (pouchline.line.defaults), so the app's MWh/yr is the plan's for the same inputs
+for k, v in {"sim_days": int(DEFAULT_DAYS), "sim_warmup": int(DEFAULT_WARMUP_DAYS), "sim_reps": DEFAULT_REPLICATIONS,
+             "sim_seed": DEFAULT_SEED, "sim_use_cell": True}.items():
     sticky(k, v)
 cell = None
 cell_req = cell_request()
@@ -216,7 +236,8 @@ with st.form("line_sim"):
                     help="Independent runs; the throughput gets a 95 % confidence interval from 2 on.")
     s4.number_input("Seed", min_value=0, step=1, key="sim_seed")
     st.checkbox(f"Simulate the cell of the Cell design page ({describe_request(cell_req)}"
-                + (f": {cell.area_per_cell_cm2:g} cm² of electrode, {cell.energy_Wh:.3g} Wh)" if cell is not None
+                + (f": {fmt_number(cell.area_per_cell_cm2)} cm² of electrode, {fmt_quantity(cell.energy_Wh, 'Wh')})"
+                   if cell is not None
                    else ", which cannot be built)"),
                 key="sim_use_cell", disabled=cell is None,
                 help="Its electrode area turns web speeds (m/min) into cells, its energy gives MWh/year and its "
@@ -251,6 +272,15 @@ if run:
 
 res_key = st.session_state.get("line_result_key")
 res = cache.get(res_key) if res_key else None
+from pouchline.plan import atmosphere_warnings, cell_vs_line_warnings, simulation_warnings  # noqa: E402
+
+found = atmosphere_warnings(line, recipe)
+if use_cell:
+    found += cell_vs_line_warnings(cell, line)
+if res is not None and res_key == sim_key:
+    found += simulation_warnings(res)
+with warnings_box:
+    show_warnings(found)
 if res is None:
     st.info("Set the run length and press **Run simulation**.", icon=":material/play_circle:")
     st.stop()
@@ -258,45 +288,69 @@ if res_key != sim_key:
     st.caption(":orange[The results below are from an earlier run: the line or the settings have changed since.]")
 
 # -- results ----------------------------------------------------------------------------------------
+from pouchline.plan import bottleneck_sentence, bottleneck_table, fmt_range, ranked_bottlenecks  # noqa: E402
+
 d = res.to_dict()
 ci = d["throughput_ci95_units_per_h"]  # None when one replication gives no honest interval (see ci_method)
-ci_text = f"{ci[0]:,.3g} – {ci[1]:,.3g}" if ci else "none"
-
-
-def _energy(mwh: float | None) -> str:
-    if mwh is None:
-        return "—"
-    return f"{mwh:,.1f} MWh" if mwh >= 1 else f"{1000 * mwh:,.3g} kWh"
-
+ci_text = f"{fmt_number(ci[0], 4)} to {fmt_number(ci[1], 4)}" if ci else "none"
+e_ci = d.get("energy_MWh_per_year_ci95")
+covers = (f"{res.ci_method} of {fmt_number(res.days)} days after {fmt_number(res.warmup_days)} days of warm-up "
+          f"(seed {res.seed}): simulation noise only, not uncertainty in the line's or the recipe's figures")
 
 k = st.columns(5)
-k[0].metric("Good cells / h", f"{res.throughput_units_per_h:,.3g}", border=True,
-            help=f"per scheduled hour; 95 % CI {ci_text} ({d['ci_method']})")
-k[1].metric("Good cells / year", f"{res.good_units_per_year:,.0f}", border=True)
-k[2].metric("Energy / year", _energy(res.energy_MWh_per_year), border=True)
-k[3].metric("Yield (RTY)", f"{100 * res.yield_rty:.1f} %", border=True,
-            help=f"rolled throughput yield; planned from the scrap rates: {100 * res.yield_rty_planned:.1f} %")
-k[4].metric("Lead time", f"{res.lead_time_h:,.0f} h" if res.lead_time_h is not None else "—", border=True,
+k[0].metric("Good cells / h", fmt_number(res.throughput_units_per_h, 4), border=True,
+            help=f"per scheduled hour; 95 % CI {ci_text}; the interval covers {covers}")
+k[1].metric("Good cells / year", fmt_count(res.good_units_per_year), border=True)
+k[2].metric("Energy / year", f"{fmt_quantity(res.energy_MWh_per_year, 'MWh')}/yr"
+            if res.energy_MWh_per_year is not None else "–", border=True,
+            help=(f"95 % CI {fmt_range(e_ci[0], e_ci[1], 'MWh')}/yr; " if e_ci else "") + f"the interval covers {covers}")
+k[3].metric("Yield (RTY)", fmt_pct(res.yield_rty), border=True,
+            help=f"rolled throughput yield; planned from the scrap rates: {fmt_pct(res.yield_rty_planned)}")
+k[4].metric("Lead time", fmt_quantity(res.lead_time_h, "h") if res.lead_time_h is not None else "–", border=True,
             help="scheduled hours from start to finished cell"
-            + (f"; {res.lead_time_calendar_h:,.0f} calendar hours" if res.lead_time_calendar_h else ""))
-st.caption(f"{res.replications} replication{'s' if res.replications != 1 else ''} of {res.days:g} days after "
-           f"{res.warmup_days:g} days warm-up, seed {res.seed}, lot {res.lot_size} units · throughput 95 % CI "
-           f"{ci_text} cells/h")
-st.info(f"**Bottleneck: {res.bottleneck}.** {res.bottleneck_why}", icon=":material/timer:")
+            + (f"; {fmt_number(res.lead_time_calendar_h)} calendar hours" if res.lead_time_calendar_h else ""))
+st.caption(f"{res.replications} replication{'s' if res.replications != 1 else ''} of {fmt_number(res.days)} days after "
+           f"{fmt_number(res.warmup_days)} days warm-up, seed {res.seed}, lot {res.lot_size} units · 95 % CI of "
+           f"throughput {ci_text} good cells/h" + (f", of output {fmt_range(e_ci[0], e_ci[1], 'MWh')}/yr" if e_ci else "")
+           + f". The interval covers {covers}.")
+if use_cell and cell is not None:
+    rc = recipe_choice()
+    st.caption(f"Same figure from `pouchline plan {'recipes/' + rc['name'] if rc['kind'] == 'shipped' else rc['name']} --line recipes/lines/{choice['name']} "
+               f"{'--layers ' + str(cell_req['layers']) if 'layers' in cell_req else ''}"
+               f"{'--capacity-Ah ' + fmt_number(cell_req['capacity_Ah']) if 'capacity_Ah' in cell_req else ''}"
+               f"{'--energy-Wh ' + fmt_number(cell_req['energy_Wh']) if 'energy_Wh' in cell_req else ''}"
+               f"{' --format ' + cell_req['format'] if 'format' in cell_req else ''} --days {days} --warmup-days "
+               f"{warmup} --replications {reps} --seed {seed}` (the plan's defaults are this page's defaults)."
+               if choice["kind"] == "shipped" and not overrides and not recipe_overrides() else
+               "An uploaded or edited line: `pouchline plan` on the same file and edits gives the same figure.")
+energy_Wh = cell.energy_Wh if use_cell else line.cell_energy_Wh
+ranked = ranked_bottlenecks(res, energy_Wh)
+top = ranked[0]["name"] if ranked else res.bottleneck
+near = [b["name"] for b in ranked[1:] if b.get("within_ci_of_first")]
+st.info(f"**Bottleneck: {top}.** {bottleneck_sentence(ranked, 'recipes/lines/' + choice['name'])}. "
+        f"{res.bottleneck_why}", icon=":material/timer:")
+st.markdown("**Near-bottlenecks, ranked** (votes of the replications, then active share)")
+st.dataframe(pd.DataFrame(bottleneck_table(res, energy_Wh)),
+             hide_index=True, width="stretch", key="line_bottleneck_df")
 
 g1, g2 = st.columns([3, 2], gap="large")
 with g1:
     st.markdown("**Station states** (share of scheduled machine time)")
     rows = []
+    def tag(name: str) -> str:
+        return f"{name} ◀ bottleneck" if name == top else f"{name} ◀ within CI" if name in near else name
+
     for order, s in enumerate(res.stations):
         for state, frac in s.state_fractions.items():
-            rows.append({"station": s.name, "order": order, "state": STATE_LABELS.get(state, state),
+            rows.append({"station": tag(s.name), "order": order, "state": STATE_LABELS.get(state, state),
                          "fraction": frac})
     sdf = pd.DataFrame(rows)
     domain = [STATE_LABELS[s] for s in STATE_COLORS]
     chart = (alt.Chart(sdf).mark_bar().encode(
-        y=alt.Y("station:N", sort=[s.name for s in res.stations], title=None,
-                axis=alt.Axis(labelLimit=220, labelOverlap=False)),
+        y=alt.Y("station:N", sort=[tag(s.name) for s in res.stations], title=None,
+                axis=alt.Axis(labelLimit=260, labelOverlap=False,
+                              labelColor=alt.expr(f"indexof(datum.label, 'bottleneck') >= 0 ? "
+                                                  f"'{BOTTLENECK_COLOUR}' : '#37474f'"))),
         x=alt.X("fraction:Q", stack="normalize", axis=alt.Axis(format="%"), title=None),
         color=alt.Color("state:N", scale=alt.Scale(domain=domain, range=list(STATE_COLORS.values())),
                         legend=alt.Legend(orient="bottom", columns=3, title=None, labelLimit=240)),
@@ -316,35 +370,57 @@ with g2:
         color=alt.Color("phase:N", scale=alt.Scale(domain=["warm-up", "measured"], range=["#b0bec5", "#1f6f8b"]),
                         legend=alt.Legend(orient="bottom", title=None)),
         tooltip=["day", alt.Tooltip("good_cells:Q", format=",.1f", title="good cells (mean)")])
-    st.altair_chart(bars.properties(height=26 * len(res.stations) + 110), width="stretch",
+    lims = [x.line_limit_good_units_per_h for x in res.stations if math.isfinite(x.line_limit_good_units_per_h)]
+    layers = [bars]
+    if lims:  # the on-paper rate per calendar day: the bottleneck's line limit over the scheduled share of the day
+        target = min(lims) * 24.0 * res.scheduled_fraction
+        layers.append(alt.Chart(pd.DataFrame({"target": [target], "what": ["on paper (bottleneck rate)"]})).mark_rule(
+            color="#c62828", strokeDash=[6, 3]).encode(y="target:Q", tooltip=["what", alt.Tooltip("target:Q", format=",.0f")]))
+    mean_day = res.throughput_units_per_calendar_h * 24.0
+    layers.append(alt.Chart(pd.DataFrame({"mean": [mean_day], "what": ["simulated mean per calendar day"]})).mark_rule(
+        color="#37474f").encode(y="mean:Q", tooltip=["what", alt.Tooltip("mean:Q", format=",.0f")]))
+    st.altair_chart(alt.layer(*layers).properties(height=26 * len(res.stations) + 110), width="stretch",
                     key="line_ts_chart")
+    if lims:
+        st.caption(f"Red dashed: the on-paper rate, {fmt_count(target)} good cells/day; grey: the simulated mean, "
+                   f"{fmt_count(mean_day)}/day.")
     st.caption(f"Mean over {res.replications} replication(s); the warm-up days are not in the KPIs. "
                "Days off shift make none.")
 
 st.markdown("**Stations**")
-stab = pd.DataFrame([{
+stab = [{
     "station": s.name, "step": s.step, "machines": s.machines,
     "capacity_units_per_h": s.capacity_units_per_h, "line_limit_good_units_per_h": s.line_limit_good_units_per_h,
-    "utilization": s.utilization, "availability": s.availability, "blocked": s.blocked_fraction,
-    "starved": s.starved_fraction, "down": s.down_fraction, "yield": s.yield_frac, "scrapped_units": s.scrapped_units,
-    "oee": s.oee, "wip_units": s.wip_units} for s in res.stations])
-pct = "percent"
-st.dataframe(stab, hide_index=True, width="stretch", key="line_station_df", column_config={
-    "station": "Station", "step": "Step", "machines": "Machines",
-    "capacity_units_per_h": st.column_config.NumberColumn("Capacity in (units/h)", format="%.1f"),
-    "line_limit_good_units_per_h": st.column_config.NumberColumn("Line limit (good/h)", format="%.1f",
-                                                                 help="good cells/h at the end if only this "
-                                                                      "station limited the line"),
-    "utilization": st.column_config.NumberColumn("Busy", format=pct),
-    "availability": st.column_config.NumberColumn("Availability", format=pct),
-    "blocked": st.column_config.NumberColumn("Blocked", format=pct),
-    "starved": st.column_config.NumberColumn("Starved", format=pct),
-    "down": st.column_config.NumberColumn("Down", format=pct),
-    "yield": st.column_config.NumberColumn("Yield", format=pct),
-    "scrapped_units": st.column_config.NumberColumn("Scrapped", format="%.0f"),
-    "oee": st.column_config.NumberColumn("OEE", format=pct),
-    "wip_units": st.column_config.NumberColumn("WIP (units)", format="%.0f"),
-})
+    "busy": fmt_pct(s.utilization), "availability": fmt_pct(s.availability), "blocked": fmt_pct(s.blocked_fraction),
+    "starved": fmt_pct(s.starved_fraction), "down": fmt_pct(s.down_fraction), "yield": fmt_pct(s.yield_frac),
+    "scrapped_units": s.scrapped_units, "OEE": fmt_pct(s.oee), "wip_units": s.wip_units} for s in res.stations]
+st.dataframe(display_frame(stab), hide_index=True, width="stretch", key="line_station_df")
+
+o1, o2 = st.columns(2, gap="large")
+with o1:
+    st.markdown("**OEE by station** (the bottleneck in red)")
+    odf = pd.DataFrame([{"station": s.name, "OEE": s.oee, "availability": s.availability,
+                         "role": "bottleneck" if s.name == top else "within CI" if s.name in near else "other"}
+                        for s in res.stations])
+    oee = alt.Chart(odf).mark_bar().encode(
+        y=alt.Y("station:N", sort=[s.name for s in res.stations], title=None, axis=alt.Axis(labelLimit=220)),
+        x=alt.X("OEE:Q", axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1])),
+        color=alt.Color("role:N", scale=alt.Scale(domain=["bottleneck", "within CI", "other"],
+                                                  range=[BOTTLENECK_COLOUR, NEAR_BOTTLENECK_COLOUR, "#1f6f8b"]),
+                        legend=alt.Legend(orient="bottom", title=None)),
+        tooltip=["station", alt.Tooltip("OEE:Q", format=".1%"), alt.Tooltip("availability:Q", format=".1%")])
+    st.altair_chart(oee.properties(height=22 * len(res.stations) + 60), width="stretch", key="line_oee_chart")
+with o2:
+    st.markdown("**Where the yield goes** (loss by step, simulated)")
+    ydf = pd.DataFrame([{"step": k, "loss": 1.0 - v} for k, v in res.yield_per_step.items() if v < 1.0])
+    if len(ydf):
+        yl = alt.Chart(ydf).mark_bar(color="#e65100").encode(
+            y=alt.Y("step:N", sort="-x", title=None), x=alt.X("loss:Q", axis=alt.Axis(format="%"), title="units lost"),
+            tooltip=["step", alt.Tooltip("loss:Q", format=".2%")])
+        st.altair_chart(yl.properties(height=22 * len(ydf) + 60), width="stretch", key="line_yield_chart")
+        st.caption(f"Rolled throughput yield {fmt_pct(res.yield_rty)}: the losses compound step by step.")
+    else:
+        st.caption("No step loses units in this run.")
 if res.notes:
     with st.expander("Simulation notes"):
         for n in res.notes:

@@ -19,6 +19,7 @@ from app_pages._shared import (
     sized_cell,
     sticky,
 )
+from pouchline.display import fmt_count, fmt_number, fmt_quantity
 from pouchline.errors import InputError
 
 st.title("Traveler")
@@ -34,6 +35,19 @@ def model_blockers(recipe, materials, cell):
     from pouchline.export.traveler_model import traveler_blockers
 
     return traveler_blockers(recipe, materials, cell)
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def derived_for(recipe_key: str, request: tuple, _recipe, _materials, _cell):
+    """The draft revision of the recipe for this cell (``pouchline derive``), or None if none can be made."""
+    from pouchline.recipe.derive import derive_revision
+
+    try:
+        return derive_revision(_recipe, _materials, _cell)
+    except InputError:
+        return None
+
+
 templates = library("pouchline.export.traveler_template", "load_template", "available_templates")
 if model is None or render is None or templates is None:
     not_available("pouchline.export.traveler", "The PDF traveler")
@@ -91,7 +105,7 @@ else:
 with right:
     st.markdown(f"**Recipe** `{recipe_label(recipe)}` ({recipe.status}) · hash `{recipe.short_hash}`  \n"
                 f"**Cell** {describe_request(req) if cell is not None else '—'}"
-                + (f" · {cell.energy_Wh:.3g} Wh · {cell.mass_g:.4g} g" if cell is not None else "")
+                + (f" · {fmt_quantity(cell.energy_Wh, 'Wh')} · {fmt_quantity(cell.mass_g, 'g', 4)}" if cell is not None else "")
                 + " — change it on the Cell design page.")
     if note:
         st.warning(note)
@@ -105,6 +119,19 @@ with right:
         st.info("Fix the lot number to prepare the traveler.")
         st.stop()
     blockers = model_blockers(recipe, materials, cell)
+    if blockers and cell is not None:
+        # as `pouchline plan` does: the traveler of the planned cell comes from a draft revision derived for
+        # it (pouchline.recipe.derive), never a card that tells the floor to make another cell
+        derived = derived_for(recipe_key, request_key(req), recipe, materials, cell)
+        if derived is not None:
+            st.warning(f"Rev {recipe.revision}'s routing cannot make this cell ({'; '.join(p.message for p in blockers)[:300]}). "
+                       f"This traveler is of **draft rev {derived.recipe.revision}**, derived for it as `pouchline plan` "
+                       "and `pouchline derive` make it: review and approve it before production.",
+                       icon=":material/difference:")
+            recipe = derived.recipe
+            cell = sized_cell(f"{recipe_key}:derived:{recipe.hash}", recipe, materials, request_key(req))
+            purpose = "production" if recipe.status == "approved" else "sample"
+            blockers = model_blockers(recipe, materials, cell)
     if blockers:
         st.error("This traveler would contradict itself, so it is not printed:", icon=":material/block:")
         for p in blockers:
@@ -120,26 +147,25 @@ with right:
         for p in err.problems:
             st.error(problem_text(p), icon=":material/error:")
         st.stop()
-    key = (recipe_key, request_key(req), lot, int(st.session_state["trav_cells"]),
+    key = (recipe_key, recipe.hash, request_key(req), lot, int(st.session_state["trav_cells"]),
            float(st.session_state["trav_scrap_pct"]), str(issued), st.session_state["trav_template"])
     tmpl = st.session_state["trav_template"]
     st.download_button(f"Download traveler PDF ({lot})", data=lambda: traveler_pdf(key, tr, tmpl),
                        file_name=f"traveler-{lot}.pdf", mime="application/pdf", on_click="ignore", type="primary",
                        icon=":material/download:", key="trav_download")
     k = st.columns(4)
-    k[0].metric("Cells", f"{tr.cells:,}", border=True)
-    k[1].metric("Route steps", len(tr.routing), border=True)
-    k[2].metric("Recorded values", sum(1 for s in tr.routing for r in s.rows if r.record), border=True)
-    k[3].metric("CTQ set points", sum(1 for s in tr.routing for r in s.rows if r.ctq), border=True)
+    k[0].metric("Cells", fmt_count(tr.cells, scaled=False), border=True)
+    k[1].metric("Route steps", str(len(tr.routing)), border=True)
+    k[2].metric("Recorded values", str(sum(1 for s in tr.routing for r in s.rows if r.record)), border=True)
+    k[3].metric("CTQ set points", str(sum(1 for s in tr.routing for r in s.rows if r.ctq)), border=True)
     if tr.issue:
         st.markdown(f"**Material issue** (scrap allowance {tr.scrap_text})")
         st.dataframe(pd.DataFrame([{"material": i.name, "id": i.material_id, "used_at": ", ".join(i.used_at),
-                                    "per_cell": i.per_cell, "required": i.required, "unit": i.unit,
+                                    "per_cell": fmt_number(i.per_cell, 4), "required": fmt_number(i.required, 4), "unit": i.unit,
                                     "hazards": ", ".join(i.hazard_ids)} for i in tr.issue]),
                      hide_index=True, width="stretch", key="trav_issue_df", column_config={
                          "material": st.column_config.TextColumn("Material", width="large"), "id": "Id",
-                         "used_at": "Used at", "per_cell": st.column_config.NumberColumn("Per cell", format="%.4g"),
-                         "required": st.column_config.NumberColumn("Issue", format="%.4g"), "unit": "Unit",
+                         "used_at": "Used at", "per_cell": "Per cell", "required": "Issue", "unit": "Unit",
                          "hazards": "Hazards"})
     st.markdown("**Routing**")
     st.dataframe(pd.DataFrame([{"no": s.no, "step": s.name, "atmosphere": s.atmosphere,

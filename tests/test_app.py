@@ -15,15 +15,22 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 APP = str(ROOT / "app.py")
 RECIPE = ROOT / "recipes" / "insnbi-lco-pouch.yaml"
-PAGES = ["recipe", "cell", "line", "cost", "traveler", "sweeps"]
+PAGES = ["recipe", "cell", "line", "cost", "plan", "compare", "traveler", "sweeps"]
+#: A shared link (URL state) to the pilot line with its design cell, the paper's single-layer cell.
+PILOT = {"line": "pilot-line.yaml", "cell": "layers=1", "format": "paper-single"}
 
 pytest.importorskip("streamlit.testing.v1")
 
 
-def start(page: str | None = None):
+def start(page: str | None = None, pilot: bool = False, query: dict | None = None):
+    """The app on first load; ``pilot``: opened from a link to the pilot line and the paper's cell;
+    ``query``: from a link with these query parameters."""
     from streamlit.testing.v1 import AppTest
 
-    at = AppTest.from_file(APP, default_timeout=60).run()
+    at = AppTest.from_file(APP, default_timeout=60)
+    for k, v in {**(PILOT if pilot else {}), **(query or {})}.items():
+        at.query_params[k] = v
+    at.run()
     assert not at.exception, at.exception
     if page:
         at.switch_page(f"app_pages/{page}.py").run()
@@ -59,7 +66,8 @@ def not_yet(at) -> bool:
 @pytest.mark.parametrize("page", PAGES)
 def test_page_renders_with_default_recipe(page):
     at = start(page)
-    assert at.title[0].value in {"Recipe", "Cell design", "Line", "Cost and BOM", "Traveler", "Sweeps"}
+    assert at.title[0].value in {"Recipe", "Cell design", "Line", "Cost and BOM", "Plan", "Compare", "Traveler",
+                                 "Sweeps"}
     assert not errors(at), errors(at)
     # the sidebar names the active recipe on every page
     assert any("MR-INSNBI-LCO-POUCH" in m.value for m in at.sidebar.markdown)
@@ -156,7 +164,7 @@ def test_good_recipe_upload_becomes_active():
 
 # -- cell ---------------------------------------------------------------------------------------------
 def test_cell_layers_change_metrics_and_charts():
-    at = start("cell")
+    at = start("cell", pilot=True)
     if not_yet(at):
         pytest.skip("pouchline.cell is not installed yet")
     one = metrics(at)
@@ -183,7 +191,7 @@ def test_cell_target_and_format():
 
 
 def test_cell_impossible_request_is_an_inline_error():
-    at = start("cell")
+    at = start("cell", pilot=True)
     if not_yet(at):
         pytest.skip("pouchline.cell is not installed yet")
     at.number_input(key="cell_layers").set_value(400).run()
@@ -194,7 +202,7 @@ def test_cell_impossible_request_is_an_inline_error():
 
 # -- line ---------------------------------------------------------------------------------------------
 def test_line_simulation_kpis_and_station_edit():
-    at = start("line")
+    at = start("line", pilot=True)
     if not_yet(at):
         pytest.skip("pouchline.line is not installed yet")
     at.number_input(key="sim_days").set_value(20)
@@ -204,7 +212,7 @@ def test_line_simulation_kpis_and_station_edit():
     base = metrics(at)
     bottleneck = next(i.value for i in at.info if i.value.startswith("**Bottleneck"))
     assert "prelithiation_press" in bottleneck  # the pilot line's slowest station (120 min press)
-    assert len(charts(at)) == 2  # station states, good cells per day
+    assert len(charts(at)) == 4  # station states, good cells per day, OEE by station, yield loss by step
     # results are kept: moving to another page and back does not lose or rerun them
     at.switch_page("app_pages/recipe.py").run()
     at.switch_page("app_pages/line.py").run()
@@ -219,7 +227,7 @@ def test_line_simulation_kpis_and_station_edit():
 
 
 def test_line_invalid_station_edit_shows_field():
-    at = start("line")
+    at = start("line", pilot=True)
     if not_yet(at):
         pytest.skip("pouchline.line is not installed yet")
     at.session_state["line_overrides"] = (("stations.manual_stacking.machines", 0),)
@@ -256,7 +264,7 @@ def test_station_table_edits_become_cli_override_paths():
     (b"{{{{", "not valid YAML"),
 ])
 def test_bad_line_upload(data, expected):
-    at = start("line")
+    at = start("line", pilot=True)
     if not_yet(at):
         pytest.skip("pouchline.line is not installed yet")
     at.file_uploader(key="line_upload").set_value(("bad-line.yaml", data, "application/x-yaml")).run()
@@ -279,7 +287,7 @@ def test_cost_price_scenario_changes_cost_and_bom_is_offered():
 
 
 def test_cost_uses_the_cell_of_the_cell_page():
-    at = start("cell")
+    at = start("cell", pilot=True)
     if not_yet(at):
         pytest.skip("pouchline.cell is not installed yet")
     at.number_input(key="cell_layers").set_value(10).run()

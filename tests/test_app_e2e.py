@@ -78,11 +78,21 @@ def page(server, browser):
     pg = ctx.new_page()
     errors: list[str] = []
     pg.on("pageerror", lambda exc: errors.append(str(exc)))
-    pg.goto(server)
+    requests: list[str] = []
+    pg.on("request", lambda req: requests.append(req.url))
+    # a shared link (URL state) to the pilot line and the paper's single-layer cell, which the walk
+    # below edits; the app's first load (the 10 Ah cell on the GWh line) is checked by AppTest
+    pg.goto(server + "/?line=pilot-line.yaml&cell=layers%3D1&format=paper-single")
     pg.get_by_role("heading", name="Recipe").wait_for(timeout=30000)
     yield pg
     ctx.close()
     assert not errors, f"JavaScript errors in the app: {errors}"
+    # plants are offline: no request (icon, font, telemetry) may leave this machine
+    from urllib.parse import urlparse
+
+    outside = [u for u in requests if urlparse(u).scheme in ("http", "https", "ws", "wss")
+               and urlparse(u).hostname not in ("127.0.0.1", "localhost")]
+    assert requests and not outside, f"requests that leave localhost: {outside[:10]}"
 
 
 def idle(pg) -> None:
@@ -92,7 +102,7 @@ def idle(pg) -> None:
 
 
 def goto(pg, title: str, heading: str) -> None:
-    pg.locator('[data-testid="stSidebarNav"]').get_by_role("link", name=title).click()
+    pg.locator('[data-testid="stSidebarNav"]').get_by_role("link", name=title, exact=True).click()
     pg.get_by_role("heading", name=heading, exact=True).wait_for(timeout=30000)
     idle(pg)
 
@@ -214,6 +224,14 @@ def edit_grid_cell(pg, grid, col: int, row: int, value: str) -> None:
     editor.press("Enter")
 
 
+def short_run(pg, days: str = "10", warmup: str = "2", reps: str = "2") -> None:
+    """A short run length in the form of the page shown (the app defaults to the plan's 60 days x 5)."""
+    for name, value in (("Simulated days", days), ("Warm-up days", warmup), ("Replications", reps)):
+        box = pg.get_by_role("spinbutton", name=name, exact=True)
+        box.fill(value)
+        box.press("Tab")
+
+
 def test_line_station_edit_and_simulation(page):
     goto(page, "Line", "Line")
     grid = page.locator('[data-testid="stExpander"] [data-testid="stDataFrame"]').first
@@ -222,6 +240,7 @@ def test_line_station_edit_and_simulation(page):
     edit_grid_cell(page, grid, 2, 11, "2")
     page.get_by_text("stations.prelithiation_press.machines").wait_for(timeout=20000)
     idle(page)
+    short_run(page)
     page.get_by_role("button", name="Run simulation").click()
     page.get_by_text(re.compile(r"^Bottleneck: ")).wait_for(timeout=60000)
     idle(page)
@@ -288,3 +307,40 @@ def test_sweeps_page(page):
     assert metric(page, "Scenarios run") == "8"
     assert metric(page, "Failed") == "0"
     shot(page, "6-sweeps")
+
+
+def test_plan_zip_download(page, tmp_path):
+    import zipfile
+
+    goto(page, "Plan", "Plan")
+    short_run(page, "3", "1", "2")
+    page.get_by_role("button", name="Make the plan").click()
+    btn = page.get_by_role("button", name=re.compile("Download the whole plan"))
+    btn.wait_for(timeout=120000)
+    idle(page)
+    page.locator('[data-testid="stImage"]').first.wait_for(timeout=30000)
+    no_exceptions(page)
+    shot(page, "7-plan")
+    with page.expect_download(timeout=60000) as dl:
+        btn.click()
+    target = tmp_path / "plan.zip"
+    dl.value.save_as(target)
+    names = set(zipfile.ZipFile(target).namelist())
+    assert {"plan/README.md", "plan/summary.json", "plan/bom.xlsx"} <= names, sorted(names)
+    assert any(n.startswith("plan/charts/") for n in names)
+
+
+def test_compare_view(page):
+    goto(page, "Compare", "Compare")
+    short_run(page, "3", "1", "2")
+    page.get_by_role("button", name="Compare").click()
+    page.get_by_text("Scenario A: output").wait_for(timeout=120000)
+    idle(page)
+    no_exceptions(page)
+    table = page.locator('[data-testid="stTable"]').first.inner_text()
+    assert "pilot-line" in table and "gwh-line" in table
+    shot(page, "8-compare")
+    # the favicon: a ":material/...:" page icon makes Streamlit point it at fonts.gstatic.com, which
+    # the browser fetches outside the page's request log; an emoji icon is a data: URL
+    icons = page.evaluate("() => [...document.querySelectorAll('link[rel~=icon]')].map(l => l.href)")
+    assert icons and all(h.startswith(("data:", "http://127.0.0.1")) for h in icons), icons

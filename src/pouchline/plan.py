@@ -194,7 +194,6 @@ def make_plan(
     reproduce its figures.
     """
     from pouchline.cell import energy_density_vs_layers, size_cell
-    from pouchline.cell.fixture import MODULE_CELLS_PER_FIXTURE, fixture_headline
     from pouchline.cost import cost_cell, load_rates, sensitivity
 
     cell = size_cell(recipe, materials, layers=layers, capacity_Ah=capacity_Ah, energy_Wh=energy_Wh, format=format,
@@ -255,12 +254,8 @@ def make_plan(
             ramp = ramp_up(line, recipe, materials, cell, months=months, rates=rates, prices=prices,
                            days_per_month=min(float(days), DAYS_PER_MONTH), warmup_days=warmup_days,
                            replications=replications, seed=seed, workers=workers)
-    steel = materials.get(recipe.cell.fixture.plate_material)
-    headline = fixture_headline(
-        cell, recipe.cell.fixture, steel_density_g_cm3=steel.density_g_cm3,
-        module_cells=MODULE_CELLS_PER_FIXTURE if module_cells is None else int(module_cells),
-        target_Wh_kg=fixture_target_Wh_kg, cost_per_cell_usd=cost.fixture_cost_per_cell_usd,
-        cost_in_cell_cost=bool(include_fixture), fixtures_in_circulation=cost.fixtures_in_circulation)
+    headline = plan_fixture_headline(recipe, materials, cell, cost, module_cells=module_cells,
+                                     target_Wh_kg=fixture_target_Wh_kg)
     from pouchline.export.traveler_model import traveler_blockers
 
     blockers = tuple(traveler_blockers(recipe, materials, cell))
@@ -271,6 +266,22 @@ def make_plan(
                            "seed": int(seed)},
                       inputs=dict(inputs or {}), traveler_blockers=blockers)
     return replace(plan, warnings=tuple(collect_warnings(plan)))
+
+
+def plan_fixture_headline(recipe: Recipe, materials: MaterialLibrary, cell: Any, cost: Any | None = None, *,
+                          module_cells: int | None = None, target_Wh_kg: float | None = None) -> Any:
+    """The fixture headline (:func:`pouchline.cell.fixture.fixture_headline`) of a sized cell with the
+    recipe's fixture design and plate steel; ``cost`` (a ``CostResult``) adds the fixture's cost per
+    cell and the fixtures in circulation. What :func:`make_plan` and the app's Cell and Cost pages show."""
+    from pouchline.cell.fixture import MODULE_CELLS_PER_FIXTURE, fixture_headline
+
+    steel = materials.get(recipe.cell.fixture.plate_material)
+    return fixture_headline(
+        cell, recipe.cell.fixture, steel_density_g_cm3=steel.density_g_cm3,
+        module_cells=MODULE_CELLS_PER_FIXTURE if module_cells is None else int(module_cells),
+        target_Wh_kg=target_Wh_kg, cost_per_cell_usd=cost.fixture_cost_per_cell_usd if cost is not None else None,
+        cost_in_cell_cost=bool(cost.include_fixture) if cost is not None else False,
+        fixtures_in_circulation=cost.fixtures_in_circulation if cost is not None else None)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -589,22 +600,30 @@ def headline_rows(plan: PlanResult) -> list[tuple[str, str]]:
 
 def fixture_rows(plan: PlanResult) -> list[tuple[str, str]]:
     """(label, value) rows of the fixture headline: what decides go or no-go."""
+    if plan.fixture is None:
+        return []
+    return fixture_headline_rows(plan.fixture, plan.cell, plan.cost)
+
+
+def fixture_headline_rows(h: Any, c: Any, cost_result: Any | None = None) -> list[tuple[str, str]]:
+    """(label, value) rows of a fixture headline ``h`` of cell ``c``; ``cost_result`` (the cell's
+    ``CostResult``) relates the fixture's cost to the cell's. Without it (or when ``h`` has no
+    cost) the cost row says it is not costed here."""
     from pouchline.cell.fixture import pressure_text
 
-    h, c = plan.fixture, plan.cell
-    if h is None:
-        return []
     k = h.cells_per_fixture
     cells = f"{k} cell{'s' if k != 1 else ''} per fixture"
-    if h.cost_in_cell_cost:
+    if h.cost_per_cell_usd is None or cost_result is None:
+        cost = "not costed here (the Cost page and `pouchline cost` give it)"
+    elif h.cost_in_cell_cost:
         cost = f"{fmt_usd(h.cost_per_cell_usd)}/cell, included in the cost above (--fixture)"
     else:
         cost = (f"{fmt_usd(h.cost_per_cell_usd)}/cell if each cell shipped in its share of a fixture "
-                f"({fmt_number(h.cost_per_cell_usd / plan.cost.cost_per_cell_usd)} x the cell's cost; --fixture puts it "
+                f"({fmt_number(h.cost_per_cell_usd / cost_result.cost_per_cell_usd)} x the cell's cost; --fixture puts it "
                 "in $/cell)")
         if h.fixtures_in_circulation:
             cost += (f"; in the plant {fmt_count(h.fixtures_in_circulation)} fixtures circulate through clamping and "
-                     f"formation ({fmt_usd(plan.cost.investment_usd.get('fixtures_usd', 0.0))} of capex, in depreciation)")
+                     f"formation ({fmt_usd(cost_result.investment_usd.get('fixtures_usd', 0.0))} of capex, in depreciation)")
     rows = [
         ("Stack pressure and clamp force", f"{fmt_number(h.pressure_MPa)} MPa on {fmt_number(c.electrode_area_cm2)} cm² "
                                            f"of electrode: {fmt_quantity(h.force_kN, 'kN')}"),
@@ -662,11 +681,15 @@ def output_rows(plan: PlanResult) -> list[tuple[str, str]]:
 
 def bottleneck_rows(plan: PlanResult) -> list[dict[str, str]]:
     """The ranked near-bottlenecks as text cells (rank, station, active share, line limit, as MWh/yr, votes)."""
-    exp = plan.experiment
-    if exp is None:
+    if plan.experiment is None:
         return []
+    return bottleneck_table(plan.experiment, plan.cell.energy_Wh)
+
+
+def bottleneck_table(experiment: Any, cell_energy_Wh: float | None) -> list[dict[str, str]]:
+    """:func:`bottleneck_rows` of a simulation on its own (the app's Line page)."""
     out = []
-    for r in ranked_bottlenecks(exp, plan.cell.energy_Wh):
+    for r in ranked_bottlenecks(experiment, cell_energy_Wh):
         lo, hi = r.get("active_ci95") or (math.nan, math.nan)
         ok = lo is not None and hi is not None and math.isfinite(lo) and math.isfinite(hi)
         # a share lies in 0-100 %: a Student-t interval of few replications may reach past it
@@ -684,5 +707,5 @@ def bottleneck_rows(plan: PlanResult) -> list[dict[str, str]]:
 
 
 __all__ = ["CELL_MISMATCH_FACTOR", "PlanResult", "PlanWarning", "SEVERITIES", "TOP_BOTTLENECKS", "annual_output",
-           "atmosphere_warnings", "bottleneck_rows", "bottleneck_sentence", "cell_vs_line_warnings", "collect_warnings",
+           "atmosphere_warnings", "bottleneck_rows", "bottleneck_table", "fixture_headline_rows", "plan_fixture_headline", "bottleneck_sentence", "cell_vs_line_warnings", "collect_warnings",
            "fixture_rows", "fmt_range", "headline_rows", "make_plan", "output_rows", "ranked_bottlenecks", "simulation_warnings"]
