@@ -13,7 +13,8 @@ from app_pages._shared import library, not_available, show_problems, sticky
 
 st.title("Sweeps")
 st.caption("Vary recipe, line and cost inputs over a design (grid, Latin hypercube, Monte Carlo) and compare "
-           "the scenarios. The app runs the first few scenarios; `pouchline sweep` runs them all, resumably.")
+           "the scenarios. The app runs a sample spread evenly over the design (its first and last scenario "
+           "included); `pouchline sweep` runs them all, resumably.")
 
 sweep_mod = library("pouchline.sweep", "load_sweep", "run_sweep", "count_scenarios", "available_cores")
 plots = library("pouchline.sweep.plots", "pareto_front", "tornado", "numeric_outputs", "pick_column")
@@ -81,7 +82,7 @@ sticky("sweep_workers", min(2, cores))
 st.session_state["sweep_limit"] = max(1, min(int(st.session_state["sweep_limit"]), total, MAX_APP_SCENARIOS))
 with st.form("sweep_run"):
     f1, f2, f3 = st.columns(3)
-    f1.number_input("Scenarios to run (the first N)", min_value=1, max_value=min(total, MAX_APP_SCENARIOS),
+    f1.number_input("Scenarios to run (spread over the design)", min_value=1, max_value=min(total, MAX_APP_SCENARIOS),
                     step=1, key="sweep_limit", help=f"of {total:,}; at most {MAX_APP_SCENARIOS} in the app")
     f2.radio("Executor", ["serial", "local"], key="sweep_executor", horizontal=True,
              format_func={"serial": "serial (this process)", "local": "local process pool"}.get)
@@ -99,7 +100,7 @@ if go:
         res = sweep_mod.run_sweep(sweep, executor=st.session_state["sweep_executor"],
                                   workers=int(st.session_state["sweep_workers"])
                                   if st.session_state["sweep_executor"] == "local" else None,
-                                  limit=limit, resume=False, progress=_progress)
+                                  limit=limit, sample="spread", resume=False, progress=_progress)
     except InputError as err:
         bar.empty()
         show_problems(err)
@@ -182,9 +183,9 @@ with g2:
         st.caption("No parameter varies among the scenarios run: run more scenarios.")
     else:
         ends = pd.concat([
-            pd.DataFrame({"parameter": tor["parameter"], "end": "at the lowest level", "level": tor["low_level"],
+            pd.DataFrame({"parameter": tor["parameter"], "end": "at the lowest level run", "level": tor["low_level"],
                           "value": tor["at_low"], "swing": tor["swing"]}),
-            pd.DataFrame({"parameter": tor["parameter"], "end": "at the highest level", "level": tor["high_level"],
+            pd.DataFrame({"parameter": tor["parameter"], "end": "at the highest level run", "level": tor["high_level"],
                           "value": tor["at_high"], "swing": tor["swing"]})])
         ends["level"] = ends["level"].astype(str)
         y_enc = alt.Y("parameter:N", sort=list(tor["parameter"]), title=None, axis=alt.Axis(labelLimit=320))
@@ -193,7 +194,7 @@ with g2:
             x2="at_high:Q", tooltip=["parameter", alt.Tooltip("swing:Q", format=",.4g")])
         dots = alt.Chart(ends).mark_point(filled=True, size=110).encode(
             y=y_enc, x="value:Q",
-            color=alt.Color("end:N", scale=alt.Scale(domain=["at the lowest level", "at the highest level"],
+            color=alt.Color("end:N", scale=alt.Scale(domain=["at the lowest level run", "at the highest level run"],
                                                      range=["#1f6f8b", "#e65100"]),
                             legend=alt.Legend(orient="bottom", title=None)),
             tooltip=["parameter", "end", "level", alt.Tooltip("value:Q", format=",.4g")])
@@ -202,5 +203,5 @@ with g2:
             color="#37474f", strokeDash=[3, 3]).encode(x="mean(v):Q")
         st.altair_chart((span + dots + mean_rule).properties(height=max(200, 44 * len(tor) + 100)),
                         width="stretch", key="sweep_tornado")
-        st.caption("Each bar spans the output's mean at the parameter's lowest and highest level; dashed: the mean "
-                   "of all scenarios run. Largest swing on top.")
+        st.caption("Each bar spans the output's mean at the parameter's lowest and highest level among the "
+                   "scenarios run; dashed: the mean of all scenarios run. Largest swing on top.")

@@ -322,6 +322,8 @@ def test_sweep_runs_a_few_scenarios():
     assert metrics(at)["Scenarios run"] == "3"
     table = at.dataframe[-1].value if len(at.dataframe) == 1 else at.dataframe[1].value
     assert len(table) == 3
+    # a sample spread over the 60-scenario grid: its first and last scenarios, the lowest and highest layer counts
+    assert table["scenario"].tolist() == [0, 30, 59]  # round(i x 59 / 2)
     assert len(charts(at)) >= 1
 
 

@@ -290,3 +290,24 @@ def test_example_sweep_runs_its_first_scenarios():
     res = run_sweep(sweep, limit=2)
     assert (res.table.status == "ok").all(), res.table.error.tolist()
     assert set(sweep.outputs) <= set(res.table.columns)
+
+
+def test_a_spread_sample_spans_every_parameter_of_a_grid():
+    # issue 17: the app ran the first N grid points (20 of 60 cover only 4 and 8 layers) and called their
+    # extremes the lowest and highest levels. A spread sample of N includes the design's first and last
+    # scenarios, which on a grid are the all-lowest and all-highest corners.
+    from pouchline.sweep.run import spread_sample
+
+    assert spread_sample(list(range(10)), 4) == [0, 3, 6, 9]  # round(i x 9 / 3)
+    assert spread_sample(list(range(3)), 5) == [0, 1, 2] and spread_sample(list(range(3)), 0) == []
+    sweep = toy()  # a 3 x 3 x 2 grid, 18 scenarios
+    first = run_toy(sweep, limit=4)
+    spread = run_toy(sweep, limit=4, sample="spread")
+    assert first.table.scenario.tolist() == [0, 1, 2, 3]
+    assert spread.table.scenario.tolist() == [0, 6, 11, 17]  # round(i x 17 / 3)
+    for name, levels in (("a", {1, 2, 3}), ("b", {0.0, 0.5, 1.0})):
+        got = {r["inputs"][name] for r in spread.rows}
+        assert min(levels) in got and max(levels) in got
+    assert {r["inputs"]["a"] for r in first.rows} == {1}  # the first four never leave a's lowest level
+    with pytest.raises(InputError, match="sample"):
+        run_toy(sweep, limit=4, sample="random")

@@ -305,6 +305,7 @@ def run_sweep(
     context: SweepContext | None = None,
     batch_size: int = 1,
     limit: int | None = None,
+    sample: str = "first",
     journal: str | os.PathLike | None = None,
     progress: ProgressCallback | None = None,
     plots: bool = False,
@@ -317,8 +318,10 @@ def run_sweep(
     results file at ``out``, ``False`` starts over. ``retry_failed`` runs failed rows again.
     ``evaluator``: a function ``(context, scenario) -> results`` instead of the real calculation
     (it must be a module-level function for process and Dask executors). ``batch_size``:
-    scenarios per task (raise it for scenarios of a few milliseconds). ``limit``: only the first N
-    scenarios. ``plots``: also write the Pareto and tornado charts beside ``out``.
+    scenarios per task (raise it for scenarios of a few milliseconds). ``limit``: only N scenarios,
+    the first N (``sample="first"``) or N spread evenly over the design's scenario list, its first and
+    last included (``sample="spread"``: on a grid these are the all-lowest and all-highest corners, so a
+    partial run spans every parameter's range). ``plots``: also write the Pareto and tornado charts beside ``out``.
     """
     t_start = time.perf_counter()
     if not isinstance(sweep, Sweep):
@@ -333,8 +336,10 @@ def run_sweep(
     if evaluator is None:  # a misspelt path would fail every scenario: say so before running any
         check_parameter_paths(list(sweep.parameters), ctx, source=sweep.source)
     todo_all = design_scenarios(sweep)
+    if sample not in ("first", "spread"):
+        raise InputError.single("sample", sample, "must be 'first' or 'spread'")
     if limit is not None:
-        todo_all = todo_all[: max(0, int(limit))]
+        todo_all = spread_sample(todo_all, int(limit)) if sample == "spread" else todo_all[: max(0, int(limit))]
     keys = {s.index: scenario_key(ctx, s) for s in todo_all}
 
     jpath = Path(journal) if journal is not None else (journal_path(out) if out is not None else None)
@@ -407,6 +412,19 @@ def run_sweep(
         if jpath is not None and jpath.exists():
             jpath.unlink()
     return result
+
+
+def spread_sample(items: list, n: int) -> list:
+    """``n`` items spread evenly over ``items`` in order, the first and the last included
+    (index ``round(i x (len - 1) / (n - 1))``); all of them when ``n >= len(items)``."""
+    if n >= len(items):
+        return list(items)
+    if n <= 0:
+        return []
+    if n == 1:
+        return [items[0]]
+    last = len(items) - 1
+    return [items[round(i * last / (n - 1))] for i in range(n)]
 
 
 def _complete(row: Mapping[str, Any], s: Scenario, key: str) -> dict[str, Any]:
