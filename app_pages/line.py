@@ -173,6 +173,9 @@ def _apply_station_edits() -> None:
         load_line_cached(choice["kind"], choice["name"], choice.get("data"), tuple(current.items()))
     except InputError as err:
         st.session_state["line_edit_problems"] = _named_problems(err, base_line)
+        # the grid redraws from the accepted line: a refused value does not stay on screen as if applied
+        # (the message below the table names it)
+        st.session_state.pop("line_editor", None)
         return
     st.session_state.pop("line_edit_problems", None)
     st.session_state["line_overrides"] = tuple(current.items())
@@ -186,8 +189,8 @@ def _reset_station_edits() -> None:
 
 
 with st.expander(f"Stations ({len(overrides)} edited)" if overrides else "Stations", expanded=True):
-    st.caption("Edit a cell to change the line: each edit is validated at once; an invalid one is shown below "
-               "the table and not applied.")
+    st.caption("Edit a cell to change the line: each edit is validated at once; an invalid one is named below "
+               "the table, not applied, and the table keeps the accepted value.")
     st.data_editor(
         _station_frame(line), key="line_editor", hide_index=True, width="stretch", disabled=["name", "step"],
         num_rows="fixed", on_change=_apply_station_edits, height=min(35 * (len(line.stations) + 1) + 3, 700),
