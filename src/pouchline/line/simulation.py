@@ -75,6 +75,8 @@ from __future__ import annotations
 import math
 from array import array
 from collections import deque
+from heapq import heappop
+from itertools import chain
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Iterator, Mapping
 
@@ -185,13 +187,18 @@ class RawRun:
 # helpers
 # --------------------------------------------------------------------------------------------
 def _exponentials(rng: np.random.Generator) -> Iterator[float]:
-    while True:
-        yield from rng.standard_exponential(_DRAW_BLOCK).tolist()
+    """Standard exponential draws, made in blocks; ``next()`` is a C-level step within a block."""
+    return chain.from_iterable(_blocks(rng.standard_exponential, (_DRAW_BLOCK,)))
 
 
 def _binomials(rng: np.random.Generator, n: int, p: float) -> Iterator[int]:
+    """Binomial(n, p) draws, made in blocks; ``next()`` is a C-level step within a block."""
+    return chain.from_iterable(_blocks(rng.binomial, (n, p, _DRAW_BLOCK)))
+
+
+def _blocks(draw: Callable[..., np.ndarray], args: tuple) -> Iterator[list]:
     while True:
-        yield from rng.binomial(n, p, _DRAW_BLOCK).tolist()
+        yield draw(*args).tolist()
 
 
 def _check_run_args(days: Any, warmup_days: Any, lot_size: Any) -> tuple[float, float, int | None]:
@@ -486,8 +493,11 @@ class Buffer:
     input before most jobs, so this removes about a third of a line's events).
 
     ``s`` accumulates (units x time) of every change, so the time integral of the level up to
-    ``t`` is ``level x t - s``. With ``lots`` (a deque of ``[time, units]``) the buffer also keeps
-    the units' clocks in FIFO order: a get hands them over as ``taken`` (or as the event's value).
+    ``t`` is ``level x t - s``. With ``lots`` (a deque of ``[time, units]``, neighbours with the same
+    time joined) the buffer also keeps the units' clocks in FIFO order: a get hands them over as
+    ``taken`` (or as the event's value), and a put takes them, as *clocks*: one time when every unit
+    has the same (the common case, and no list to make), else a list of ``[time, units]`` in unit
+    order.
     """
 
     __slots__ = ("env", "capacity", "level", "getters", "putters", "s", "lots", "taken", "puts")
@@ -515,7 +525,7 @@ class Buffer:
                 head = lots[0]
                 if head[1] > n:  # the common case: part of the oldest lot
                     head[1] -= n
-                    self.taken = [[head[0], n]]
+                    self.taken = head[0]
                 else:
                     self.taken = self._pop(n)
             putters = self.putters
@@ -532,7 +542,7 @@ class Buffer:
             self.s += n * self.env._now
             self.puts += n
             if self.lots is not None:
-                self.lots.extend(lots)
+                _append_lots(self.lots, lots, n)
             getters = self.getters
             if getters and self.level >= getters[0][0]:
                 self._serve_getters()
@@ -541,7 +551,8 @@ class Buffer:
         self.putters.append((n, ev, lots))
         return ev
 
-    def _pop(self, n: int) -> list:
+    def _pop(self, n: int) -> float | list:
+        """Clocks of the ``n`` oldest units, taking whole lots from the FIFO."""
         out = []
         lots = self.lots
         while n > 0:
@@ -554,7 +565,7 @@ class Buffer:
                 lot[1] -= n
                 out.append([lot[0], n])
                 n = 0
-        return out
+        return out[0][0] if len(out) == 1 else out
 
     # A put that went through at once found no waiting putters, so only getters can be served; a
     # get that went through at once found no waiting getters, so only putters can. Serving one
@@ -571,8 +582,9 @@ class Buffer:
             if lots is None:
                 taken = None
             elif lots[0][1] > n:  # the common case: part of the oldest lot
-                lots[0][1] -= n
-                taken = [[lots[0][0], n]]
+                head = lots[0]
+                head[1] -= n
+                taken = head[0]
             else:
                 taken = self._pop(n)
             if starter is not None:
@@ -593,8 +605,30 @@ class Buffer:
             self.s += n * now
             self.puts += n
             if self.lots is not None:
-                self.lots.extend(lots)
+                _append_lots(self.lots, lots, n)
             ev.succeed()
+
+
+def _append_lots(fifo: deque, clocks: float | list, n: int) -> None:
+    """Append the clocks of ``n`` units to a buffer's FIFO, joining a lot to the one before it when
+    both carry the same time (consecutive jobs of a merge that drew on the same parts): the units
+    and their clocks are the same, and takes, expiry and exposure then handle one lot, not many."""
+    if type(clocks) is not list:  # one time for every unit
+        if fifo and fifo[-1][0] == clocks:
+            fifo[-1][1] += n
+        else:
+            fifo.append([clocks, n])
+        return
+    if not fifo:
+        fifo.extend(clocks)
+        return
+    tail = fifo[-1]
+    for lot in clocks:
+        if lot[0] == tail[0]:
+            tail[1] += lot[1]
+        else:
+            fifo.append(lot)
+            tail = lot
 
 
 class _Cards(Buffer):
@@ -610,22 +644,24 @@ class _Cards(Buffer):
             self._serve_getters()
 
 
-def _merge_clocks(parts: list[tuple[list, int]], J: int) -> list:
+def _merge_clocks(parts: list[tuple[float | list, int, int]], J: int) -> float | list:
     """Clocks of ``J`` merged units: each takes the oldest (smallest) clock of its parts.
 
-    ``parts`` holds, per clocked feeder, its lots ``[[time, units], ...]`` for ``J x kit`` units and
-    its kit. Unit ``u`` is made of units ``[u k, (u + 1) k)`` of each feeder.
+    ``parts`` holds, per clocked feeder, the clocks of its ``J x kit`` units (one time, or lots
+    ``[[time, units], ...]``), their number and its kit. Unit ``u`` is made of units
+    ``[u k, (u + 1) k)`` of each feeder.
     """
-    if len(parts) == 1 and parts[0][1] == 1:  # one clocked feeder, one unit per unit: its lots
+    if len(parts) == 1 and parts[0][2] == 1:  # one clocked feeder, one unit per unit: its clocks
         return parts[0][0]
-    if len(parts) == 2 and parts[0][1] == 1 and parts[1][1] == 1:
+    if len(parts) == 2 and parts[0][2] == 1 and parts[1][2] == 1:
         a, b = parts[0][0], parts[1][0]
-        if len(a) == 1 and len(b) == 1:
-            ta, tb = a[0][0], b[0][0]
-            return [[ta if ta < tb else tb, J]]
-        return _merge_two(a, b)
+        if type(a) is not list and type(b) is not list:
+            return a if a < b else b
+        out = _merge_two(a if type(a) is list else [[a, J]], b if type(b) is list else [[b, J]])
+        return out[0][0] if len(out) == 1 else out
     spans = []
-    for lots, k in parts:
+    for clocks, units, k in parts:
+        lots = clocks if type(clocks) is list else [[clocks, units]]
         pos = 0
         for t, n in lots:
             spans.append((pos // k, -(-(pos + n) // k), t))
@@ -638,7 +674,7 @@ def _merge_clocks(parts: list[tuple[list, int]], J: int) -> list:
             out[-1][1] += hi - lo
         else:
             out.append([t, hi - lo])
-    return out
+    return out[0][0] if len(out) == 1 else out
 
 
 def _merge_two(a: list, b: list) -> list:
@@ -725,7 +761,7 @@ class _Machine:
     and the job it holds. :meth:`begin` starts a job at once when nothing needs waiting."""
 
     __slots__ = ("state", "since", "ttf", "fused", "n", "lots", "st", "clock", "zone", "slots", "use_zone",
-                 "proc_s", "failing", "off_shift", "plain")
+                 "proc_s", "failing", "off_shift", "plain", "quick", "expires")
 
     def __init__(self, st: "_Station | None" = None, clock: ShiftClock | None = None, zone: "_Zone | None" = None,
                  slots: int = 0) -> None:
@@ -740,18 +776,21 @@ class _Machine:
         self.zone = zone
         self.slots = slots
         self.use_zone = zone is not None and slots > 0
+        self.plain = self.quick = self.expires = False  # set by settle() once the station is wired
         if st is not None:
             spec = st.spec
             self.proc_s = (st.job // spec.batch_size) * spec.cycle_time_s
             self.failing = spec.mtbf_h is not None and spec.mttr_h is not None
             self.off_shift = spec.runs_off_shift and not clock.is_continuous
-            self.plain = False  # set by run_plan once the station's carriers and clocks are known
 
     def settle(self) -> None:
-        """Decide whether :meth:`begin` may take its short path (call once the station is wired)."""
+        """Decide which short path :meth:`begin` may take (call once the station is wired)."""
         st = self.st
-        self.plain = (st.setup_s <= 0 and not st.carrier_take and not self.use_zone and not self.off_shift
-                      and not st.clock_start and not st.clocked_in)
+        # nothing to wait for but a failure: no setup, carrier or zone slot
+        self.quick = st.setup_s <= 0 and not st.carrier_take and not self.use_zone
+        # ... and no clocks or off-shift running either: the common case
+        self.plain = self.quick and not self.off_shift and not st.clock_start and not st.clocked_in
+        self.expires = st.limit_s is not None and st.clocked_in
 
     def begin(self, now: float, lots: list | None) -> float | None:
         """Start a job with the units just taken, if it needs no wait (carrier, zone slot), no setup
@@ -767,6 +806,33 @@ class _Machine:
             st.proc_n += J
             st.proc_s += J * now
             self.n, self.lots, self.fused = J, None, True
+            st.time[self.state] += now - self.since
+            self.state, self.since = BUSY, now
+            self.ttf -= job_s
+            return job_s
+        if self.quick:  # clocks or off-shift running, nothing else: _admit inline
+            job_s = self.clock.off_shift_duration_s(now, self.proc_s) if self.off_shift else self.proc_s
+            if self.ttf < job_s:
+                return None
+            J = n = st.job
+            st.started += J
+            if self.expires:
+                threshold = (st.to_calendar(now) if st.calendar_clock else now) - st.limit_s
+                if type(lots) is list:
+                    for lot in lots:
+                        if lot[0] < threshold:
+                            n, lots = _expire(st, lots, threshold)
+                            break
+                elif lots < threshold:
+                    n, lots = _expire(st, lots, threshold)
+                if n == 0:
+                    self.n, self.lots, self.fused = 0, lots, True
+                    return 0.0
+            if st.clock_start:
+                lots = _start_clocks(st, now, lots)
+            st.proc_n += n
+            st.proc_s += n * now
+            self.n, self.lots, self.fused = n, lots, True
             st.time[self.state] += now - self.since
             self.state, self.since = BUSY, now
             self.ttf -= job_s
@@ -815,24 +881,43 @@ def _admit(st: "_Station", now: float, lots: list | None) -> tuple[int, list | N
     limit_s = st.limit_s
     if limit_s is not None and st.clocked_in:
         threshold = (st.to_calendar(now) if st.calendar_clock else now) - limit_s
-        for lot in lots:
-            if lot[0] < threshold:
-                keep = [x for x in lots if x[0] >= threshold]
-                gone = J - sum(c for _, c in keep)
-                lots = keep
-                n -= gone
-                st.expired += gone
-                if st.returns:
-                    _give_back(st.returns, gone)
-                for pool in st.pools_expired:
-                    pool.res.put(gone)
-                break
+        if type(lots) is list:
+            for lot in lots:
+                if lot[0] < threshold:
+                    n, lots = _expire(st, lots, threshold)
+                    break
+        elif lots < threshold:
+            n, lots = _expire(st, lots, threshold)
     if n and st.clock_start:
-        t0 = st.to_calendar(now) if st.calendar_clock else now
-        lots = [[t0, n]] if lots is None else [[min(t, t0), c] for t, c in lots]
+        lots = _start_clocks(st, now, lots)
     st.proc_n += n
     st.proc_s += n * now
     return n, lots
+
+
+def _expire(st: "_Station", lots: float | list, threshold: float) -> tuple[int, float | list]:
+    """Scrap the units of a job (``st.job`` units with clocks ``lots``) whose clock is older than
+    ``threshold``: count them, give back their CONWIP cards and carrier slots. Returns the units
+    left and their clocks."""
+    keep = [x for x in lots if x[0] >= threshold] if type(lots) is list else []
+    J = st.job
+    gone = J - sum(c for _, c in keep)
+    st.expired += gone
+    if st.returns:
+        _give_back(st.returns, gone)
+    for pool in st.pools_expired:
+        pool.res.put(gone)
+    return J - gone, (keep[0][0] if len(keep) == 1 else keep)
+
+
+def _start_clocks(st: "_Station", now: float, lots: float | list | None) -> float | list:
+    """Clocks of units entering a zone here: now, or their own clock if it started earlier."""
+    t0 = st.to_calendar(now) if st.calendar_clock else now
+    if lots is None:
+        return t0
+    if type(lots) is list:
+        return [[min(t, t0), c] for t, c in lots]
+    return min(lots, t0)
 
 
 class _Zone:
@@ -913,6 +998,7 @@ def _machine(env: simpy.Environment, st: _Station, m: _Machine, exp: Iterator[fl
     trace_sink = (st.clocked_in or st.clock_start) and outbuf is None and st.limit_s is None
     p_good = 1.0 - spec.scrap_rate
     begin = m.begin
+    inputs_waited = True  # a merge's parts were not all there: it took them one by one
 
     while True:
         lots = None
@@ -945,32 +1031,43 @@ def _machine(env: simpy.Environment, st: _Station, m: _Machine, exp: Iterator[fl
                 fused = m.fused
             else:
                 lots = buf.taken
-        elif inputs:  # a merge: picks each feeder's parts in turn, holding those it has
+        elif inputs:  # a merge: a kit from every feeder's buffer
             parts = []
-            held = st.held
-            for q, (buf, need, k) in enumerate(inputs):
-                ev = buf.get(need)
-                if ev is not None:
-                    now = env._now
-                    T[m.state] += now - m.since
-                    m.state, m.since = STARVED, now
-                    got = yield ev
-                else:
-                    got = buf.taken
-                if buf.lots is not None:
-                    parts.append((got, k))
-                held[q] += need
-                st.held_s[q] += need * env._now
-            now = env._now
-            for q, (_, need, _) in enumerate(inputs):  # the kit is complete: its parts enter processing
-                held[q] -= need
-                st.held_s[q] -= need * now
+            for buf, need, _ in inputs:
+                if buf.getters or buf.level < need:
+                    break
+            else:  # every part is there (the common case): take the kit at once
+                for buf, need, k in inputs:
+                    buf.get(need)
+                    if buf.lots is not None:
+                        parts.append((buf.taken, need, k))
+                inputs_waited = False
+            if inputs_waited:  # picks each feeder's parts in turn, holding those it has
+                held, held_s = st.held, st.held_s
+                for q, (buf, need, k) in enumerate(inputs):
+                    ev = buf.get(need)
+                    if ev is not None:
+                        now = env._now
+                        T[m.state] += now - m.since
+                        m.state, m.since = STARVED, now
+                        got = yield ev
+                    else:
+                        got = buf.taken
+                    if buf.lots is not None:
+                        parts.append((got, need, k))
+                    held[q] += need
+                    held_s[q] += need * env._now
+                now = env._now
+                for q, (_, need, _) in enumerate(inputs):  # the kit is complete: its parts enter processing
+                    held[q] -= need
+                    held_s[q] -= need * now
+            inputs_waited = True
             if not parts:
                 lots = None
-            elif len(parts) == 2 and len(parts[0][0]) == 1 and len(parts[1][0]) == 1 and parts[0][1] == 1 \
-                    and parts[1][1] == 1:  # the common case, one lot from each of two clocked feeders
-                ta, tb = parts[0][0][0][0], parts[1][0][0][0]
-                lots = [[ta if ta < tb else tb, J]]
+            elif len(parts) == 2 and type(parts[0][0]) is not list and type(parts[1][0]) is not list \
+                    and parts[0][2] == 1 and parts[1][2] == 1:  # the common case: two clocked feeders, one time each
+                ta, tb = parts[0][0], parts[1][0]
+                lots = ta if ta < tb else tb
             else:
                 lots = _merge_clocks(parts, J)
             for cards, k in take_returns:
@@ -1077,18 +1174,24 @@ def _machine(env: simpy.Environment, st: _Station, m: _Machine, exp: Iterator[fl
             if pools_lost:
                 for pool in pools_lost:
                     pool.res.put(lost)
-            if lots is not None:
+            if type(lots) is list:  # the scrapped units are the job's last (one time: nothing to do)
                 if len(lots) == 1:
                     lots[0][1] -= lost
                 else:
                     _drop_from_back(lots, lost)
         if exits_zone and lots is not None and good and now > sink.t_warm:
             cal = st.to_calendar(now) if st.calendar_clock else now
-            for t, c in lots:
-                st.exp_s += (cal - t) * c
-                st.exp_n += c
-                if cal - t > st.exp_max:
-                    st.exp_max = cal - t
+            if type(lots) is list:
+                for t, c in lots:
+                    st.exp_s += (cal - t) * c
+                    st.exp_n += c
+                    if cal - t > st.exp_max:
+                        st.exp_max = cal - t
+            else:
+                st.exp_s += (cal - lots) * good
+                st.exp_n += good
+                if cal - lots > st.exp_max:
+                    st.exp_max = cal - lots
         if not good:
             continue
         # ---- pass on
@@ -1109,10 +1212,29 @@ def _machine(env: simpy.Environment, st: _Station, m: _Machine, exp: Iterator[fl
             if returns:
                 _give_back(returns, good)
             if trace_sink and now > sink.t_warm:
-                for t, c in lots:
+                for t, c in (lots if type(lots) is list else ((lots, good),)):
                     if t < INF:
                         sink.trace_s += (now - t) * c
                         sink.trace_n += c
+
+
+def _run_until(env: simpy.Environment, until: float) -> None:
+    """``env.run(until=until)``, the loop of ``Environment.step`` written out (a method call less per
+    event, a tenth of the run time): every event scheduled before ``until`` is processed in SimPy's
+    order (time, priority, id), none at ``until``, and the clock then stands at ``until``. It takes
+    the two ids SimPy's ``run`` gives its stop event (scheduled, then rescheduled when it stops), so
+    the order of events and the event count stay SimPy's."""
+    next(env._eid)
+    next(env._eid)
+    queue = env._queue
+    while queue and queue[0][0] < until:
+        env._now, _, _, event = heappop(queue)
+        callbacks, event.callbacks = event.callbacks, None
+        for callback in callbacks:
+            callback(event)
+        if not event._ok and not hasattr(event, "_defused"):  # a process crashed: raise as SimPy does
+            raise event._value
+    env._now = until
 
 
 def _seed_sequence(seed: int | np.random.SeedSequence | None) -> np.random.SeedSequence:
@@ -1266,7 +1388,7 @@ def run_plan(plan: RunPlan, seed: int | np.random.SeedSequence, progress: Progre
 
     # run: warm-up, snapshot, then the measured period in chunks (for the progress callback)
     if t_warm > 0:
-        env.run(until=t_warm)
+        _run_until(env, t_warm)
     start = snapshot(t_warm)
     zone_start = zone_integrals(t_warm)
     pools_start = pool_state(t_warm)
@@ -1274,7 +1396,7 @@ def run_plan(plan: RunPlan, seed: int | np.random.SeedSequence, progress: Progre
     for k in range(1, chunks + 1):
         until = t_warm + (t_end - t_warm) * k / chunks
         if until > env.now:
-            env.run(until=until)
+            _run_until(env, until)
         if progress is not None:
             progress(k / chunks)
     sample(WIP_SAMPLES, t_end)  # env.run(until=t) stops before the events at t
