@@ -75,14 +75,14 @@ from __future__ import annotations
 import math
 from array import array
 from collections import deque
-from heapq import heappop
+from heapq import heappop, heappush
 from itertools import chain
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Iterator, Mapping
 
 import numpy as np
 import simpy
-from simpy.events import NORMAL
+from simpy.events import NORMAL, URGENT
 
 from pouchline.errors import InputError, Problem
 from pouchline.line.clock import ShiftClock
@@ -541,8 +541,12 @@ class Buffer:
             self.level += n
             self.s += n * self.env._now
             self.puts += n
-            if self.lots is not None:
-                _append_lots(self.lots, lots, n)
+            fifo = self.lots
+            if fifo is not None:
+                if type(lots) is not list and fifo and fifo[-1][0] == lots:  # _append_lots' common case, inline
+                    fifo[-1][1] += n
+                else:
+                    _append_lots(fifo, lots, n)
             getters = self.getters
             if getters and self.level >= getters[0][0]:
                 self._serve_getters()
@@ -592,12 +596,15 @@ class Buffer:
                 if delay is not None:  # the taker started its job: wake it when the job ends
                     ev._ok = True
                     ev._value = None
-                    env.schedule(ev, NORMAL, delay)
+                    heappush(env._queue, (now + delay, NORMAL, next(env._eid), ev))
                     continue
-            ev.succeed(taken)
+            ev._ok = True  # ev.succeed(taken), inline
+            ev._value = taken
+            heappush(env._queue, (now, NORMAL, next(env._eid), ev))
 
     def _serve_putters(self) -> None:
-        now = self.env._now
+        env = self.env
+        now = env._now
         putters = self.putters
         while putters and self.level + putters[0][0] <= self.capacity:
             n, ev, lots = putters.popleft()
@@ -606,7 +613,9 @@ class Buffer:
             self.puts += n
             if self.lots is not None:
                 _append_lots(self.lots, lots, n)
-            ev.succeed()
+            ev._ok = True  # ev.succeed(), inline
+            ev._value = None
+            heappush(env._queue, (now, NORMAL, next(env._eid), ev))
 
 
 def _append_lots(fifo: deque, clocks: float | list, n: int) -> None:
@@ -761,7 +770,7 @@ class _Machine:
     and the job it holds. :meth:`begin` starts a job at once when nothing needs waiting."""
 
     __slots__ = ("state", "since", "ttf", "fused", "n", "lots", "st", "clock", "zone", "slots", "use_zone",
-                 "proc_s", "failing", "off_shift", "plain", "quick", "expires")
+                 "proc_s", "failing", "off_shift", "plain", "quick", "expires", "carried")
 
     def __init__(self, st: "_Station | None" = None, clock: ShiftClock | None = None, zone: "_Zone | None" = None,
                  slots: int = 0) -> None:
@@ -777,6 +786,7 @@ class _Machine:
         self.slots = slots
         self.use_zone = zone is not None and slots > 0
         self.plain = self.quick = self.expires = False  # set by settle() once the station is wired
+        self.carried: _Pool | None = None
         if st is not None:
             spec = st.spec
             self.proc_s = (st.job // spec.batch_size) * spec.cycle_time_s
@@ -791,6 +801,9 @@ class _Machine:
         # ... and no clocks or off-shift running either: the common case
         self.plain = self.quick and not self.off_shift and not st.clock_start and not st.clocked_in
         self.expires = st.limit_s is not None and st.clocked_in
+        # ... or one carrier pool to take from and nothing else (a fixture loop's first station)
+        self.carried = (st.carrier_take[0] if len(st.carrier_take) == 1 and st.setup_s <= 0 and not self.use_zone
+                        and not self.off_shift and not st.clock_start and not st.clocked_in else None)
 
     def begin(self, now: float, lots: list | None) -> float | None:
         """Start a job with the units just taken, if it needs no wait (carrier, zone slot), no setup
@@ -833,6 +846,29 @@ class _Machine:
             st.proc_n += n
             st.proc_s += n * now
             self.n, self.lots, self.fused = n, lots, True
+            st.time[self.state] += now - self.since
+            self.state, self.since = BUSY, now
+            self.ttf -= job_s
+            return job_s
+        pool = self.carried
+        if pool is not None:  # one carrier pool, nothing else: _admit and the pool's get inline
+            res = pool.res
+            J = st.job
+            if res.getters or res.level < J:
+                return None
+            job_s = self.proc_s
+            if self.ttf < job_s:
+                return None
+            st.started += J
+            st.proc_n += J
+            st.proc_s += J * now
+            res.level -= J  # res.get(J): it goes through (checked above), and a pool's puts never wait
+            res.s -= J * now
+            pool.acquired += J
+            used = pool.slots - res.level
+            if used > pool.max_used:
+                pool.max_used = used
+            self.n, self.lots, self.fused = J, lots, True
             st.time[self.state] += now - self.since
             self.state, self.since = BUSY, now
             self.ttf -= job_s
@@ -959,6 +995,28 @@ def _give_back(returns: list[tuple["_Cards", int]], n: int) -> None:
         cards.put(n * mult)  # always fits: the cards were taken from it
 
 
+class _Proc:
+    """Drives a machine's generator as ``simpy.Process`` does, without what the machines never use
+    (interrupts, failed events, a process's own end event, ``env.active_process``): the event it
+    yields calls :meth:`resume` when processed, which sends the event's value in. It starts with an
+    urgent event at once, as a ``Process`` does, so the events' order and ids stay SimPy's. An
+    exception in a machine propagates out of the run loop."""
+
+    __slots__ = ("send", "resume")
+
+    def __init__(self, env: simpy.Environment, generator: Iterator) -> None:
+        self.send = generator.send
+        self.resume = self._resume
+        start = simpy.Event(env)  # as simpy.events.Initialize
+        start._ok = True
+        start._value = None
+        start.callbacks.append(self.resume)
+        heappush(env._queue, (env._now, URGENT, next(env._eid), start))
+
+    def _resume(self, event: simpy.Event) -> None:
+        self.send(event._value).callbacks.append(self.resume)
+
+
 def _machine(env: simpy.Environment, st: _Station, m: _Machine, exp: Iterator[float], scrap: Iterator[int] | None,
              sink: _Sink):
     """One machine: (release) take a job's inputs, (expire) carrier, zone, set up, process
@@ -972,7 +1030,18 @@ def _machine(env: simpy.Environment, st: _Station, m: _Machine, exp: Iterator[fl
     J = st.job
     T = st.time
     clock = m.clock
-    timeout = env.timeout
+    queue, eid = env._queue, env._eid
+    # the machine's timeout: one event, reused (a machine waits for one thing at a time); scheduled
+    # as env.timeout() schedules, without making a Timeout each time
+    tev = simpy.Event(env)
+    tev._ok = True
+    tev._value = None
+
+    def timeout(delay: float) -> simpy.Event:
+        tev.callbacks = []
+        heappush(queue, (env._now + delay, NORMAL, next(eid), tev))
+        return tev
+
     proc_s = m.proc_s
     failing = m.failing
     if failing:
@@ -1037,10 +1106,21 @@ def _machine(env: simpy.Environment, st: _Station, m: _Machine, exp: Iterator[fl
                 if buf.getters or buf.level < need:
                     break
             else:  # every part is there (the common case): take the kit at once
-                for buf, need, k in inputs:
-                    buf.get(need)
-                    if buf.lots is not None:
-                        parts.append((buf.taken, need, k))
+                now = env._now
+                for buf, need, k in inputs:  # buf.get(need), inline: it goes through (checked above)
+                    buf.level -= need
+                    buf.s -= need * now
+                    fifo = buf.lots
+                    if fifo is not None:
+                        head = fifo[0]
+                        if head[1] > need:  # part of the oldest lot
+                            head[1] -= need
+                            parts.append((head[0], need, k))
+                        else:
+                            parts.append((buf._pop(need), need, k))
+                    putters = buf.putters
+                    if putters and buf.level + putters[0][0] <= buf.capacity:
+                        buf._serve_putters()
                 inputs_waited = False
             if inputs_waited:  # picks each feeder's parts in turn, holding those it has
                 held, held_s = st.held, st.held_s
@@ -1085,7 +1165,9 @@ def _machine(env: simpy.Environment, st: _Station, m: _Machine, exp: Iterator[fl
                 n, lots = m.n, m.lots
                 if n == 0:
                     continue
-                yield timeout(job_s)
+                tev.callbacks = []  # yield timeout(job_s), inline
+                heappush(queue, (now + job_s, NORMAL, next(eid), tev))
+                yield tev
             else:  # the slow path: a wait, a setup or a failure on the way
                 n, lots = _admit(st, now, lots)
                 if n == 0:
@@ -1329,7 +1411,7 @@ def run_plan(plan: RunPlan, seed: int | np.random.SeedSequence, progress: Progre
             m = _Machine(st, clock, zones.get(st.spec.zone), st.spec.zone_slots)
             m.settle()
             st.machines.append(m)
-            env.process(_machine(env, st, m, exp, scrap, sink))
+            _Proc(env, _machine(env, st, m, exp, scrap, sink))
 
     # the WIP grid (warm-up check) and the carrier loops' WIP from station counters
     all_bufs = [b for row in inbufs for b in row]
