@@ -770,7 +770,7 @@ class _Machine:
     and the job it holds. :meth:`begin` starts a job at once when nothing needs waiting."""
 
     __slots__ = ("state", "since", "ttf", "fused", "n", "lots", "st", "clock", "zone", "slots", "use_zone",
-                 "proc_s", "failing", "off_shift", "plain", "quick", "expires", "carried")
+                 "proc_s", "failing", "off_shift", "plain", "quick", "expires", "carried", "send")
 
     def __init__(self, st: "_Station | None" = None, clock: ShiftClock | None = None, zone: "_Zone | None" = None,
                  slots: int = 0) -> None:
@@ -995,26 +995,20 @@ def _give_back(returns: list[tuple["_Cards", int]], n: int) -> None:
         cards.put(n * mult)  # always fits: the cards were taken from it
 
 
-class _Proc:
-    """Drives a machine's generator as ``simpy.Process`` does, without what the machines never use
-    (interrupts, failed events, a process's own end event, ``env.active_process``): the event it
-    yields calls :meth:`resume` when processed, which sends the event's value in. It starts with an
-    urgent event at once, as a ``Process`` does, so the events' order and ids stay SimPy's. An
-    exception in a machine propagates out of the run loop."""
-
-    __slots__ = ("send", "resume")
-
-    def __init__(self, env: simpy.Environment, generator: Iterator) -> None:
-        self.send = generator.send
-        self.resume = self._resume
-        start = simpy.Event(env)  # as simpy.events.Initialize
-        start._ok = True
-        start._value = None
-        start.callbacks.append(self.resume)
-        heappush(env._queue, (env._now, URGENT, next(env._eid), start))
-
-    def _resume(self, event: simpy.Event) -> None:
-        self.send(event._value).callbacks.append(self.resume)
+def _start(env: simpy.Environment, m: "_Machine", generator: Iterator) -> None:
+    """Start a machine's generator as ``env.process`` does (an urgent event now, so the events'
+    order and ids stay SimPy's), but without ``simpy.Process``: the generator resumes itself. At
+    each wait it appends its own ``send`` (``m.send``, a C-level call) to the event it waits for
+    and yields nothing; the run loop then calls ``send(event)`` and the generator reads the event's
+    value. That saves a Python frame per event. The machines never use what ``Process`` adds
+    (interrupts, failed events, a process's end event, ``env.active_process``); an exception in a
+    machine propagates out of the run loop."""
+    m.send = send = generator.send
+    start = simpy.Event(env)  # as simpy.events.Initialize
+    start._ok = True
+    start._value = None
+    start.callbacks.append(lambda _event: send(None))
+    heappush(env._queue, (env._now, URGENT, next(env._eid), start))
 
 
 def _machine(env: simpy.Environment, st: _Station, m: _Machine, exp: Iterator[float], scrap: Iterator[int] | None,
@@ -1036,11 +1030,11 @@ def _machine(env: simpy.Environment, st: _Station, m: _Machine, exp: Iterator[fl
     tev = simpy.Event(env)
     tev._ok = True
     tev._value = None
+    send = m.send  # this generator's own send: appended to the event it waits for, then a bare yield
 
-    def timeout(delay: float) -> simpy.Event:
-        tev.callbacks = []
+    def timeout(delay: float) -> None:
+        tev.callbacks = [send]
         heappush(queue, (env._now + delay, NORMAL, next(eid), tev))
-        return tev
 
     proc_s = m.proc_s
     failing = m.failing
@@ -1079,14 +1073,16 @@ def _machine(env: simpy.Environment, st: _Station, m: _Machine, exp: Iterator[fl
                 now = env._now
                 T[m.state] += now - m.since
                 m.state, m.since = STARVED, now
-                yield ev
+                ev.callbacks.append(send)
+                yield
                 fused = m.fused
         elif rate_gate:
             now = env._now
             if now < st.next_release:
                 T[m.state] += now - m.since
                 m.state, m.since = STARVED, now
-                yield timeout(st.next_release - now)
+                timeout(st.next_release - now)
+                yield
             st.next_release = max(st.next_release, env._now) + J * st.release_dt_s
         # ---- inputs: a job from the buffer, or a kit from every feeder's buffer
         if single is not None:
@@ -1096,7 +1092,8 @@ def _machine(env: simpy.Environment, st: _Station, m: _Machine, exp: Iterator[fl
                 now = env._now
                 T[m.state] += now - m.since
                 m.state, m.since = STARVED, now
-                lots = yield ev
+                ev.callbacks.append(send)
+                lots = (yield)._value
                 fused = m.fused
             else:
                 lots = buf.taken
@@ -1130,7 +1127,8 @@ def _machine(env: simpy.Environment, st: _Station, m: _Machine, exp: Iterator[fl
                         now = env._now
                         T[m.state] += now - m.since
                         m.state, m.since = STARVED, now
-                        got = yield ev
+                        ev.callbacks.append(send)
+                        got = (yield)._value
                     else:
                         got = buf.taken
                     if buf.lots is not None:
@@ -1165,9 +1163,9 @@ def _machine(env: simpy.Environment, st: _Station, m: _Machine, exp: Iterator[fl
                 n, lots = m.n, m.lots
                 if n == 0:
                     continue
-                tev.callbacks = []  # yield timeout(job_s), inline
+                tev.callbacks = [send]  # timeout(job_s), inline
                 heappush(queue, (now + job_s, NORMAL, next(eid), tev))
-                yield tev
+                yield
             else:  # the slow path: a wait, a setup or a failure on the way
                 n, lots = _admit(st, now, lots)
                 if n == 0:
@@ -1178,7 +1176,8 @@ def _machine(env: simpy.Environment, st: _Station, m: _Machine, exp: Iterator[fl
                     if ev is not None:
                         T[m.state] += now - m.since
                         m.state, m.since = CARRIER_WAIT, now
-                        yield ev
+                        ev.callbacks.append(send)
+                        yield
                         st.cwait_s += n * (env._now - now)
                         now = env._now
                     pool.acquired += n
@@ -1191,7 +1190,8 @@ def _machine(env: simpy.Environment, st: _Station, m: _Machine, exp: Iterator[fl
                     if ev is not None:
                         T[m.state] += now - m.since
                         m.state, m.since = ZONE_WAIT, now
-                        yield ev
+                        ev.callbacks.append(send)
+                        yield
                         now = env._now
                     zone.n += slots
                     zone.s += slots * now
@@ -1207,7 +1207,8 @@ def _machine(env: simpy.Environment, st: _Station, m: _Machine, exp: Iterator[fl
                         since_setup = 0
                         T[m.state] += now - m.since
                         m.state, m.since = SETUP, now
-                        yield timeout(setup_s)
+                        timeout(setup_s)
+                        yield
                         now = env._now
                     since_setup += n
                 # ---- process; failures consume operating time only
@@ -1216,18 +1217,21 @@ def _machine(env: simpy.Environment, st: _Station, m: _Machine, exp: Iterator[fl
                 left = clock.off_shift_duration_s(now, proc_s) if off_shift else proc_s
                 if failing:
                     while m.ttf < left:
-                        yield timeout(m.ttf)
+                        timeout(m.ttf)
+                        yield
                         left -= m.ttf
                         now = env._now
                         T[BUSY] += now - m.since
                         m.state, m.since = DOWN, now
-                        yield timeout(mttr_s * next(exp))
+                        timeout(mttr_s * next(exp))
+                        yield
                         now = env._now
                         T[DOWN] += now - m.since
                         m.state, m.since = BUSY, now
                         m.ttf = mtbf_s * next(exp)
                     m.ttf -= left
-                yield timeout(left)
+                timeout(left)
+                yield
         now = env._now
         if use_zone:
             zone.res.put(slots)  # always fits: the slots were taken from it
@@ -1284,7 +1288,8 @@ def _machine(env: simpy.Environment, st: _Station, m: _Machine, exp: Iterator[fl
                 m.state, m.since = BLOCKED, now
                 st.blk_n += good
                 st.blk_s += good * now
-                yield ev
+                ev.callbacks.append(send)
+                yield
                 now = env._now
                 st.blk_n -= good
                 st.blk_s -= good * now
@@ -1411,7 +1416,7 @@ def run_plan(plan: RunPlan, seed: int | np.random.SeedSequence, progress: Progre
             m = _Machine(st, clock, zones.get(st.spec.zone), st.spec.zone_slots)
             m.settle()
             st.machines.append(m)
-            _Proc(env, _machine(env, st, m, exp, scrap, sink))
+            _start(env, m, _machine(env, st, m, exp, scrap, sink))
 
     # the WIP grid (warm-up check) and the carrier loops' WIP from station counters
     all_bufs = [b for row in inbufs for b in row]
