@@ -724,7 +724,7 @@ def _drop_from_back(lots: list, n: int) -> None:
 
 
 class _Station:
-    __slots__ = ("spec", "job", "time", "started", "good", "scrapped", "expired", "processed", "jobs", "proc_n",
+    __slots__ = ("spec", "job", "time", "started", "good", "scrapped", "expired", "jobs", "proc_n",
                  "proc_s", "blk_n", "blk_s", "machines", "inputs", "outbuf", "returns", "gate", "next_release",
                  "release_dt_s", "carrier_take", "carrier_end", "carrier_lost", "cwait_s", "clock_start",
                  "clocked_in", "clocked_out", "limit_s", "scrap_rng", "exp_s", "exp_n", "exp_max", "exits_zone",
@@ -734,7 +734,7 @@ class _Station:
         self.spec = spec
         self.job = job
         self.time = [0.0] * len(STATES)
-        self.started = self.good = self.scrapped = self.expired = self.processed = self.jobs = 0
+        self.started = self.good = self.scrapped = self.expired = self.jobs = 0
         self.proc_n = 0  # units taken and not yet processed
         self.proc_s = 0.0  # integral to t is proc_n * t - proc_s
         self.blk_n = 0  # good units waiting for room downstream
@@ -1031,9 +1031,10 @@ def _machine(env: simpy.Environment, st: _Station, m: _Machine, exp: Iterator[fl
     tev._ok = True
     tev._value = None
     send = m.send  # this generator's own send: appended to the event it waits for, then a bare yield
+    resume = [send]  # tev's callbacks: the run loop only reads the list, so it is made once
 
     def timeout(delay: float) -> None:
-        tev.callbacks = [send]
+        tev.callbacks = resume
         heappush(queue, (env._now + delay, NORMAL, next(eid), tev))
 
     proc_s = m.proc_s
@@ -1148,8 +1149,10 @@ def _machine(env: simpy.Environment, st: _Station, m: _Machine, exp: Iterator[fl
                 lots = ta if ta < tb else tb
             else:
                 lots = _merge_clocks(parts, J)
-            for cards, k in take_returns:
-                cards.put(k)
+            for cards, k in take_returns:  # cards.put(k), inline
+                cards.level += k
+                if cards.getters and cards.level >= cards.getters[0][0]:
+                    cards._serve_getters()
         if fused:  # the job started when its inputs came and has ended now
             m.fused = False
             n, lots = m.n, m.lots
@@ -1163,7 +1166,7 @@ def _machine(env: simpy.Environment, st: _Station, m: _Machine, exp: Iterator[fl
                 n, lots = m.n, m.lots
                 if n == 0:
                     continue
-                tev.callbacks = [send]  # timeout(job_s), inline
+                tev.callbacks = resume  # timeout(job_s), inline
                 heappush(queue, (now + job_s, NORMAL, next(eid), tev))
                 yield
             else:  # the slow path: a wait, a setup or a failure on the way
@@ -1246,8 +1249,7 @@ def _machine(env: simpy.Environment, st: _Station, m: _Machine, exp: Iterator[fl
             good = int(st.scrap_rng.binomial(n, p_good))
         lost = n - good
         st.jobs += 1
-        st.processed += n
-        st.good += good
+        st.good += good  # processed units are good + scrapped (counted in snapshot)
         st.proc_n -= n
         st.proc_s -= n * now
         if pools_end:
@@ -1461,7 +1463,7 @@ def run_plan(plan: RunPlan, seed: int | np.random.SeedSequence, progress: Progre
             proc, blk = _station_integrals(st, now)
             # a feeder's parts wait at a merge in its buffer or held by a machine for their partners
             bufs = tuple(b.integral(now) + h * now - hs for b, h, hs in zip(inbufs[i], st.held, st.held_s))
-            out.append((tuple(st.time), st.started, st.good, st.scrapped, st.processed, proc, blk, bufs,
+            out.append((tuple(st.time), st.started, st.good, st.scrapped, st.good + st.scrapped, proc, blk, bufs,
                         tuple(b.puts for b in inbufs[i]),
                         st.proc_n + st.blk_n + sum(b.level for b in inbufs[i]) + sum(st.held),
                         st.expired, st.jobs, st.cwait_s, st.exp_s, st.exp_n))
