@@ -486,7 +486,8 @@ class Buffer:
 
     Like ``simpy.Container``, except that a ``get`` or ``put`` that can proceed at once returns
     ``None`` instead of an event: in a line most of them can, and this halves the events per lot.
-    Otherwise it returns an event that succeeds once the units are taken (or stored). A waiting
+    Otherwise it returns an event that succeeds once the units are taken (or stored): ``ev`` if
+    given (a machine's own event, reused for each of its waits), else a new one. A waiting
     taker may leave a ``starter``: called with the time and the units' clocks when its units are
     taken, it may start the taker's job at once and return its duration; the taker's event then
     fires when the job ends, which saves the event of waking it up first (most stations wait for
@@ -516,7 +517,8 @@ class Buffer:
     def integral(self, t: float) -> float:
         return self.level * t - self.s
 
-    def get(self, n: int, starter: Callable[[float, Any], float | None] | None = None) -> simpy.Event | None:
+    def get(self, n: int, starter: Callable[[float, Any], float | None] | None = None,
+            ev: simpy.Event | None = None) -> simpy.Event | None:
         if not self.getters and self.level >= n:
             self.level -= n
             self.s -= n * self.env._now
@@ -532,11 +534,12 @@ class Buffer:
             if putters and self.level + putters[0][0] <= self.capacity:
                 self._serve_putters()
             return None
-        ev = simpy.Event(self.env)
+        if ev is None:
+            ev = simpy.Event(self.env)
         self.getters.append((n, ev, starter))
         return ev
 
-    def put(self, n: int, lots: list | None = None) -> simpy.Event | None:
+    def put(self, n: int, lots: list | None = None, ev: simpy.Event | None = None) -> simpy.Event | None:
         if not self.putters and self.level + n <= self.capacity:
             self.level += n
             self.s += n * self.env._now
@@ -551,7 +554,8 @@ class Buffer:
             if getters and self.level >= getters[0][0]:
                 self._serve_getters()
             return None
-        ev = simpy.Event(self.env)
+        if ev is None:
+            ev = simpy.Event(self.env)
         self.putters.append((n, ev, lots))
         return ev
 
@@ -1025,8 +1029,9 @@ def _machine(env: simpy.Environment, st: _Station, m: _Machine, exp: Iterator[fl
     T = st.time
     clock = m.clock
     queue, eid = env._queue, env._eid
-    # the machine's timeout: one event, reused (a machine waits for one thing at a time); scheduled
-    # as env.timeout() schedules, without making a Timeout each time
+    # the machine's event, reused for every wait (a machine waits for one thing at a time): its
+    # timeouts, scheduled as env.timeout() schedules, without making a Timeout each time, and its
+    # waits in buffers, card and carrier pools and zones, which trigger it
     tev = simpy.Event(env)
     tev._ok = True
     tev._value = None
@@ -1069,12 +1074,11 @@ def _machine(env: simpy.Environment, st: _Station, m: _Machine, exp: Iterator[fl
         fused = False
         # ---- release: CONWIP cards or a release pace (heads only)
         if gate is not None:
-            ev = gate.get(J, begin)
-            if ev is not None:
+            if gate.get(J, begin, tev) is not None:
                 now = env._now
                 T[m.state] += now - m.since
                 m.state, m.since = STARVED, now
-                ev.callbacks.append(send)
+                tev.callbacks = resume
                 yield
                 fused = m.fused
         elif rate_gate:
@@ -1088,13 +1092,13 @@ def _machine(env: simpy.Environment, st: _Station, m: _Machine, exp: Iterator[fl
         # ---- inputs: a job from the buffer, or a kit from every feeder's buffer
         if single is not None:
             buf = single[0]
-            ev = buf.get(single[1], begin)
-            if ev is not None:
+            if buf.get(single[1], begin, tev) is not None:
                 now = env._now
                 T[m.state] += now - m.since
                 m.state, m.since = STARVED, now
-                ev.callbacks.append(send)
-                lots = (yield)._value
+                tev.callbacks = resume
+                yield
+                lots = tev._value
                 fused = m.fused
             else:
                 lots = buf.taken
@@ -1123,13 +1127,13 @@ def _machine(env: simpy.Environment, st: _Station, m: _Machine, exp: Iterator[fl
             if inputs_waited:  # picks each feeder's parts in turn, holding those it has
                 held, held_s = st.held, st.held_s
                 for q, (buf, need, k) in enumerate(inputs):
-                    ev = buf.get(need)
-                    if ev is not None:
+                    if buf.get(need, None, tev) is not None:
                         now = env._now
                         T[m.state] += now - m.since
                         m.state, m.since = STARVED, now
-                        ev.callbacks.append(send)
-                        got = (yield)._value
+                        tev.callbacks = resume
+                        yield
+                        got = tev._value
                     else:
                         got = buf.taken
                     if buf.lots is not None:
@@ -1175,11 +1179,10 @@ def _machine(env: simpy.Environment, st: _Station, m: _Machine, exp: Iterator[fl
                     continue
                 # ---- carriers (a fixture, a rack) for the loop that starts here
                 for pool in pools_take:
-                    ev = pool.res.get(n)
-                    if ev is not None:
+                    if pool.res.get(n, None, tev) is not None:
                         T[m.state] += now - m.since
                         m.state, m.since = CARRIER_WAIT, now
-                        ev.callbacks.append(send)
+                        tev.callbacks = resume
                         yield
                         st.cwait_s += n * (env._now - now)
                         now = env._now
@@ -1189,11 +1192,10 @@ def _machine(env: simpy.Environment, st: _Station, m: _Machine, exp: Iterator[fl
                         pool.max_used = used
                 # ---- a slot of the shared zone (glovebox ports, dry-room operators)
                 if use_zone:
-                    ev = zone.res.get(slots)
-                    if ev is not None:
+                    if zone.res.get(slots, None, tev) is not None:
                         T[m.state] += now - m.since
                         m.state, m.since = ZONE_WAIT, now
-                        ev.callbacks.append(send)
+                        tev.callbacks = resume
                         yield
                         now = env._now
                     zone.n += slots
@@ -1284,13 +1286,12 @@ def _machine(env: simpy.Environment, st: _Station, m: _Machine, exp: Iterator[fl
             continue
         # ---- pass on
         if outbuf is not None:
-            ev = outbuf.put(good, lots if clocked_out else None)
-            if ev is not None:
+            if outbuf.put(good, lots if clocked_out else None, tev) is not None:
                 T[m.state] += now - m.since
                 m.state, m.since = BLOCKED, now
                 st.blk_n += good
                 st.blk_s += good * now
-                ev.callbacks.append(send)
+                tev.callbacks = resume
                 yield
                 now = env._now
                 st.blk_n -= good
