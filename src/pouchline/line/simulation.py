@@ -1070,7 +1070,6 @@ def _machine(env: simpy.Environment, st: _Station, m: _Machine, exp: Iterator[fl
     inputs_waited = True  # a merge's parts were not all there: it took them one by one
 
     while True:
-        lots = None
         fused = False
         # ---- release: CONWIP cards or a release pace (heads only)
         if gate is not None:
@@ -1092,7 +1091,9 @@ def _machine(env: simpy.Environment, st: _Station, m: _Machine, exp: Iterator[fl
         # ---- inputs: a job from the buffer, or a kit from every feeder's buffer
         if single is not None:
             buf = single[0]
-            if buf.get(single[1], begin, tev) is not None:
+            need = single[1]
+            if buf.getters or buf.level < need:  # buf.get(need, begin, tev), inline: wait (see Buffer)
+                buf.getters.append((need, tev, begin))
                 now = env._now
                 T[m.state] += now - m.since
                 m.state, m.since = STARVED, now
@@ -1100,8 +1101,23 @@ def _machine(env: simpy.Environment, st: _Station, m: _Machine, exp: Iterator[fl
                 yield
                 lots = tev._value
                 fused = m.fused
-            else:
-                lots = buf.taken
+            else:  # buf.get(need), inline: it goes through
+                now = env._now
+                buf.level -= need
+                buf.s -= need * now
+                fifo = buf.lots
+                if fifo is None:
+                    lots = None
+                else:
+                    head = fifo[0]
+                    if head[1] > need:  # part of the oldest lot
+                        head[1] -= need
+                        lots = head[0]
+                    else:
+                        lots = buf._pop(need)
+                putters = buf.putters
+                if putters and buf.level + putters[0][0] <= buf.capacity:
+                    buf._serve_putters()
         elif inputs:  # a merge: a kit from every feeder's buffer
             parts = []
             for buf, need, _ in inputs:
@@ -1157,6 +1173,8 @@ def _machine(env: simpy.Environment, st: _Station, m: _Machine, exp: Iterator[fl
                 cards.level += k
                 if cards.getters and cards.level >= cards.getters[0][0]:
                     cards._serve_getters()
+        else:  # a head: raw material
+            lots = None
         if fused:  # the job started when its inputs came and has ended now
             m.fused = False
             n, lots = m.n, m.lots
