@@ -1304,7 +1304,21 @@ def _machine(env: simpy.Environment, st: _Station, m: _Machine, exp: Iterator[fl
             continue
         # ---- pass on
         if outbuf is not None:
-            if outbuf.put(good, lots if clocked_out else None, tev) is not None:
+            if not outbuf.putters and outbuf.level + good <= outbuf.capacity:  # outbuf.put(good, lots), inline
+                outbuf.level += good
+                outbuf.s += good * now
+                outbuf.puts += good
+                if clocked_out:
+                    fifo = outbuf.lots
+                    if type(lots) is not list and fifo and fifo[-1][0] == lots:
+                        fifo[-1][1] += good
+                    else:
+                        _append_lots(fifo, lots, good)
+                getters = outbuf.getters
+                if getters and outbuf.level >= getters[0][0]:
+                    outbuf._serve_getters()
+            else:  # blocked: wait for room (see Buffer.put)
+                outbuf.putters.append((good, tev, lots if clocked_out else None))
                 T[m.state] += now - m.since
                 m.state, m.since = BLOCKED, now
                 st.blk_n += good
