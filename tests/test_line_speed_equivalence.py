@@ -19,8 +19,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from pouchline.line import Line, load_line
+from pouchline.line.clock import ShiftClock
 from pouchline.line.simulation import RawRun, plan_run, run_plan
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -548,11 +551,34 @@ PINNED_INTEGRALS: dict = {'gwh': {'alloy_furnace': (14475649180.585482, 14475649
                           'zones': (1086480.0,)}}
 
 
+#: SimPy events of each case (``RawRun.events``), the same in the model of commit f555bd0: the same
+#: number of events is a further sign that the speed work left the events and their order alone.
+PINNED_EVENTS = {'gwh': 32951, 'gwh_calendar_clock': 32188, 'gwh_graph_traced': 20894, 'gwh_lot_100': 19575,
+                 'gwh_tight_limit': 13180, 'pilot': 8224, 'pilot_glovebox_limit': 7667}
+
+
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_results_are_those_of_the_model_before_the_speed_work(name):
     raw = run_case(name)
+    assert raw.events == PINNED_EVENTS[name]
     assert counts(raw) == PINNED_COUNTS[name]
     got, want = integrals(raw), PINNED_INTEGRALS[name]
     assert got.keys() == want.keys()
     for key in want:
         assert got[key] == pytest.approx(want[key], rel=REL, abs=1e-6), key
+
+
+_CLOCKS = {p.name: ShiftClock(load_line(p).calendar) for p in (GWH, PILOT)}
+
+
+@settings(max_examples=300, deadline=None)
+@given(line=st.sampled_from(sorted(_CLOCKS)), t_s=st.floats(0.0, 3.0e7), hours=st.integers(0, 8000),
+       on_the_hour=st.booleans(), duration_s=st.sampled_from([0.0, 12.0, 300.0, 8100.0, 14400.0, 86400.0, 1.0e6])
+       | st.floats(0.0, 1.0e6))
+def test_off_shift_duration_is_bit_identical_to_its_definition(line, t_s, hours, on_the_hour, duration_s):
+    """Law: ShiftClock.off_shift_duration_s (written out for speed) is, to the bit, the scheduled
+    time from a job's calendar start to its calendar end, ``scheduled_at(start_calendar_s(t) + d) - t``;
+    also at whole hours, where windows start and end."""
+    clock = _CLOCKS[line]
+    t = hours * 3600.0 if on_the_hour else t_s
+    assert clock.off_shift_duration_s(t, duration_s) == clock.scheduled_at(clock.start_calendar_s(t) + duration_s) - t
