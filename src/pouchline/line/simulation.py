@@ -834,14 +834,7 @@ class _Machine:
             J = n = st.job
             st.started += J
             if self.expires:
-                threshold = (st.to_calendar(now) if st.calendar_clock else now) - st.limit_s
-                if type(lots) is list:
-                    for lot in lots:
-                        if lot[0] < threshold:
-                            n, lots = _expire(st, lots, threshold)
-                            break
-                elif lots < threshold:
-                    n, lots = _expire(st, lots, threshold)
+                n, lots = _past_limit(st, now, lots)
                 if n == 0:
                     self.n, self.lots, self.fused = 0, lots, True
                     return 0.0
@@ -918,21 +911,26 @@ def _admit(st: "_Station", now: float, lots: list | None) -> tuple[int, list | N
     J = st.job
     st.started += J
     n = J
-    limit_s = st.limit_s
-    if limit_s is not None and st.clocked_in:
-        threshold = (st.to_calendar(now) if st.calendar_clock else now) - limit_s
-        if type(lots) is list:
-            for lot in lots:
-                if lot[0] < threshold:
-                    n, lots = _expire(st, lots, threshold)
-                    break
-        elif lots < threshold:
-            n, lots = _expire(st, lots, threshold)
+    if st.limit_s is not None and st.clocked_in:
+        n, lots = _past_limit(st, now, lots)
     if n and st.clock_start:
         lots = _start_clocks(st, now, lots)
     st.proc_n += n
     st.proc_s += n * now
     return n, lots
+
+
+def _past_limit(st: "_Station", now: float, lots: float | list) -> tuple[int, float | list]:
+    """A job's units (``st.job``, clocks ``lots``) taken at ``now`` at a station with an exposure
+    limit: scrap those past it (:func:`_expire`) if any; return the units left and their clocks."""
+    threshold = (st.to_calendar(now) if st.calendar_clock else now) - st.limit_s
+    if type(lots) is list:
+        for lot in lots:
+            if lot[0] < threshold:
+                return _expire(st, lots, threshold)
+    elif lots < threshold:
+        return _expire(st, lots, threshold)
+    return st.job, lots
 
 
 def _expire(st: "_Station", lots: float | list, threshold: float) -> tuple[int, float | list]:
