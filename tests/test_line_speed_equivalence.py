@@ -2,7 +2,8 @@
 
 Each case is a short seeded run of a shipped line (or of a shipped line with one feature set so
 that it binds: a tight exposure limit, a calendar exposure clock, a limit in the pilot line's
-glovebox, a traced head). The expected figures were taken from the model as merged from branch
+glovebox, a traced head), read from frozen copies of the line files under
+tests/data/speed_equivalence/, so that edits to recipes/lines/ do not move these pins. The expected figures were taken from the model as merged from branch
 ``line`` (commit f555bd0), before any speed work. A run is a pure function of its inputs and seed
 (``pouchline.line.simulation``: one PCG64 stream per station and purpose), so counts must match
 exactly. Time integrals are sums of many floating-point products; they are compared to 1e-9
@@ -27,8 +28,10 @@ from pouchline.line.clock import ShiftClock
 from pouchline.line.simulation import RawRun, plan_run, run_plan
 
 ROOT = Path(__file__).resolve().parents[1]
-GWH = ROOT / "recipes" / "lines" / "gwh-line.yaml"
-PILOT = ROOT / "recipes" / "lines" / "pilot-line.yaml"
+# frozen copies of the shipped line files (commit f555bd0): edits to recipes/lines/ must not move
+# these pins, which check the simulation code
+GWH = ROOT / "tests" / "data" / "speed_equivalence" / "gwh-line.yaml"
+PILOT = ROOT / "tests" / "data" / "speed_equivalence" / "pilot-line.yaml"
 REL = 1e-9
 
 
