@@ -115,7 +115,28 @@ class ShiftClock:
         the next shift's start if it is done off-shift (nobody unloads it at night)."""
         if self.is_continuous:
             return duration_cal_s
-        return self.scheduled_at(self.start_calendar_s(t_sched) + duration_cal_s) - t_sched
+        # scheduled_at(start_calendar_s(t_sched) + duration_cal_s) - t_sched, both written out (the
+        # same operations in the same order, so the same result to the bit): called once per job
+        # of every unattended machine
+        ws, starts, cum, lengths = self.week_scheduled_s, self._starts, self._cum, self._lengths
+        week, r = divmod(t_sched, ws)
+        i = bisect.bisect_right(cum, r) - 1
+        if i < 0:
+            i = 0
+        offset = r - cum[i]
+        if offset >= lengths[i] - BOUNDARY_S:
+            i += 1
+            offset = 0.0
+            if i == len(starts):
+                i, week = 0, week + 1
+        end_cal = week * WEEK_S + starts[i] + offset + duration_cal_s
+        week, r = divmod(end_cal, WEEK_S)
+        i = bisect.bisect_right(starts, r) - 1
+        if i < 0:
+            return week * ws - t_sched
+        inside = r - starts[i]
+        length = lengths[i]
+        return week * ws + cum[i] + (inside if inside < length else length) - t_sched
 
     def off_shift_speedup(self, duration_cal_s: float) -> float:
         """Jobs per scheduled hour of a machine running through off-shift hours, over jobs per hour

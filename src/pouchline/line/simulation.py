@@ -75,12 +75,14 @@ from __future__ import annotations
 import math
 from array import array
 from collections import deque
+from heapq import heappop, heappush
+from itertools import chain
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Iterator, Mapping
 
 import numpy as np
 import simpy
-from simpy.events import NORMAL
+from simpy.events import NORMAL, URGENT
 
 from pouchline.errors import InputError, Problem
 from pouchline.line.clock import ShiftClock
@@ -185,13 +187,18 @@ class RawRun:
 # helpers
 # --------------------------------------------------------------------------------------------
 def _exponentials(rng: np.random.Generator) -> Iterator[float]:
-    while True:
-        yield from rng.standard_exponential(_DRAW_BLOCK).tolist()
+    """Standard exponential draws, made in blocks; ``next()`` is a C-level step within a block."""
+    return chain.from_iterable(_blocks(rng.standard_exponential, (_DRAW_BLOCK,)))
 
 
 def _binomials(rng: np.random.Generator, n: int, p: float) -> Iterator[int]:
+    """Binomial(n, p) draws, made in blocks; ``next()`` is a C-level step within a block."""
+    return chain.from_iterable(_blocks(rng.binomial, (n, p, _DRAW_BLOCK)))
+
+
+def _blocks(draw: Callable[..., np.ndarray], args: tuple) -> Iterator[list]:
     while True:
-        yield from rng.binomial(n, p, _DRAW_BLOCK).tolist()
+        yield draw(*args).tolist()
 
 
 def _check_run_args(days: Any, warmup_days: Any, lot_size: Any) -> tuple[float, float, int | None]:
@@ -479,15 +486,19 @@ class Buffer:
 
     Like ``simpy.Container``, except that a ``get`` or ``put`` that can proceed at once returns
     ``None`` instead of an event: in a line most of them can, and this halves the events per lot.
-    Otherwise it returns an event that succeeds once the units are taken (or stored). A waiting
+    Otherwise it returns an event that succeeds once the units are taken (or stored): ``ev`` if
+    given (a machine's own event, reused for each of its waits), else a new one. A waiting
     taker may leave a ``starter``: called with the time and the units' clocks when its units are
     taken, it may start the taker's job at once and return its duration; the taker's event then
     fires when the job ends, which saves the event of waking it up first (most stations wait for
     input before most jobs, so this removes about a third of a line's events).
 
     ``s`` accumulates (units x time) of every change, so the time integral of the level up to
-    ``t`` is ``level x t - s``. With ``lots`` (a deque of ``[time, units]``) the buffer also keeps
-    the units' clocks in FIFO order: a get hands them over as ``taken`` (or as the event's value).
+    ``t`` is ``level x t - s``. With ``lots`` (a deque of ``[time, units]``, neighbours with the same
+    time joined) the buffer also keeps the units' clocks in FIFO order: a get hands them over as
+    ``taken`` (or as the event's value), and a put takes them, as *clocks*: one time when every unit
+    has the same (the common case, and no list to make), else a list of ``[time, units]`` in unit
+    order.
     """
 
     __slots__ = ("env", "capacity", "level", "getters", "putters", "s", "lots", "taken", "puts")
@@ -506,7 +517,8 @@ class Buffer:
     def integral(self, t: float) -> float:
         return self.level * t - self.s
 
-    def get(self, n: int, starter: Callable[[float, Any], float | None] | None = None) -> simpy.Event | None:
+    def get(self, n: int, starter: Callable[[float, Any], float | None] | None = None,
+            ev: simpy.Event | None = None) -> simpy.Event | None:
         if not self.getters and self.level >= n:
             self.level -= n
             self.s -= n * self.env._now
@@ -515,33 +527,40 @@ class Buffer:
                 head = lots[0]
                 if head[1] > n:  # the common case: part of the oldest lot
                     head[1] -= n
-                    self.taken = [[head[0], n]]
+                    self.taken = head[0]
                 else:
                     self.taken = self._pop(n)
             putters = self.putters
             if putters and self.level + putters[0][0] <= self.capacity:
                 self._serve_putters()
             return None
-        ev = simpy.Event(self.env)
+        if ev is None:
+            ev = simpy.Event(self.env)
         self.getters.append((n, ev, starter))
         return ev
 
-    def put(self, n: int, lots: list | None = None) -> simpy.Event | None:
+    def put(self, n: int, lots: list | None = None, ev: simpy.Event | None = None) -> simpy.Event | None:
         if not self.putters and self.level + n <= self.capacity:
             self.level += n
             self.s += n * self.env._now
             self.puts += n
-            if self.lots is not None:
-                self.lots.extend(lots)
+            fifo = self.lots
+            if fifo is not None:
+                if type(lots) is not list and fifo and fifo[-1][0] == lots:  # _append_lots' common case, inline
+                    fifo[-1][1] += n
+                else:
+                    _append_lots(fifo, lots, n)
             getters = self.getters
             if getters and self.level >= getters[0][0]:
                 self._serve_getters()
             return None
-        ev = simpy.Event(self.env)
+        if ev is None:
+            ev = simpy.Event(self.env)
         self.putters.append((n, ev, lots))
         return ev
 
-    def _pop(self, n: int) -> list:
+    def _pop(self, n: int) -> float | list:
+        """Clocks of the ``n`` oldest units, taking whole lots from the FIFO."""
         out = []
         lots = self.lots
         while n > 0:
@@ -554,7 +573,7 @@ class Buffer:
                 lot[1] -= n
                 out.append([lot[0], n])
                 n = 0
-        return out
+        return out[0][0] if len(out) == 1 else out
 
     # A put that went through at once found no waiting putters, so only getters can be served; a
     # get that went through at once found no waiting getters, so only putters can. Serving one
@@ -571,8 +590,9 @@ class Buffer:
             if lots is None:
                 taken = None
             elif lots[0][1] > n:  # the common case: part of the oldest lot
-                lots[0][1] -= n
-                taken = [[lots[0][0], n]]
+                head = lots[0]
+                head[1] -= n
+                taken = head[0]
             else:
                 taken = self._pop(n)
             if starter is not None:
@@ -580,12 +600,15 @@ class Buffer:
                 if delay is not None:  # the taker started its job: wake it when the job ends
                     ev._ok = True
                     ev._value = None
-                    env.schedule(ev, NORMAL, delay)
+                    heappush(env._queue, (now + delay, NORMAL, next(env._eid), ev))
                     continue
-            ev.succeed(taken)
+            ev._ok = True  # ev.succeed(taken), inline
+            ev._value = taken
+            heappush(env._queue, (now, NORMAL, next(env._eid), ev))
 
     def _serve_putters(self) -> None:
-        now = self.env._now
+        env = self.env
+        now = env._now
         putters = self.putters
         while putters and self.level + putters[0][0] <= self.capacity:
             n, ev, lots = putters.popleft()
@@ -593,8 +616,32 @@ class Buffer:
             self.s += n * now
             self.puts += n
             if self.lots is not None:
-                self.lots.extend(lots)
-            ev.succeed()
+                _append_lots(self.lots, lots, n)
+            ev._ok = True  # ev.succeed(), inline
+            ev._value = None
+            heappush(env._queue, (now, NORMAL, next(env._eid), ev))
+
+
+def _append_lots(fifo: deque, clocks: float | list, n: int) -> None:
+    """Append the clocks of ``n`` units to a buffer's FIFO, joining a lot to the one before it when
+    both carry the same time (consecutive jobs of a merge that drew on the same parts): the units
+    and their clocks are the same, and takes, expiry and exposure then handle one lot, not many."""
+    if type(clocks) is not list:  # one time for every unit
+        if fifo and fifo[-1][0] == clocks:
+            fifo[-1][1] += n
+        else:
+            fifo.append([clocks, n])
+        return
+    if not fifo:
+        fifo.extend(clocks)
+        return
+    tail = fifo[-1]
+    for lot in clocks:
+        if lot[0] == tail[0]:
+            tail[1] += lot[1]
+        else:
+            fifo.append(lot)
+            tail = lot
 
 
 class _Cards(Buffer):
@@ -610,22 +657,24 @@ class _Cards(Buffer):
             self._serve_getters()
 
 
-def _merge_clocks(parts: list[tuple[list, int]], J: int) -> list:
+def _merge_clocks(parts: list[tuple[float | list, int, int]], J: int) -> float | list:
     """Clocks of ``J`` merged units: each takes the oldest (smallest) clock of its parts.
 
-    ``parts`` holds, per clocked feeder, its lots ``[[time, units], ...]`` for ``J x kit`` units and
-    its kit. Unit ``u`` is made of units ``[u k, (u + 1) k)`` of each feeder.
+    ``parts`` holds, per clocked feeder, the clocks of its ``J x kit`` units (one time, or lots
+    ``[[time, units], ...]``), their number and its kit. Unit ``u`` is made of units
+    ``[u k, (u + 1) k)`` of each feeder.
     """
-    if len(parts) == 1 and parts[0][1] == 1:  # one clocked feeder, one unit per unit: its lots
+    if len(parts) == 1 and parts[0][2] == 1:  # one clocked feeder, one unit per unit: its clocks
         return parts[0][0]
-    if len(parts) == 2 and parts[0][1] == 1 and parts[1][1] == 1:
+    if len(parts) == 2 and parts[0][2] == 1 and parts[1][2] == 1:
         a, b = parts[0][0], parts[1][0]
-        if len(a) == 1 and len(b) == 1:
-            ta, tb = a[0][0], b[0][0]
-            return [[ta if ta < tb else tb, J]]
-        return _merge_two(a, b)
+        if type(a) is not list and type(b) is not list:
+            return a if a < b else b
+        out = _merge_two(a if type(a) is list else [[a, J]], b if type(b) is list else [[b, J]])
+        return out[0][0] if len(out) == 1 else out
     spans = []
-    for lots, k in parts:
+    for clocks, units, k in parts:
+        lots = clocks if type(clocks) is list else [[clocks, units]]
         pos = 0
         for t, n in lots:
             spans.append((pos // k, -(-(pos + n) // k), t))
@@ -638,7 +687,7 @@ def _merge_clocks(parts: list[tuple[list, int]], J: int) -> list:
             out[-1][1] += hi - lo
         else:
             out.append([t, hi - lo])
-    return out
+    return out[0][0] if len(out) == 1 else out
 
 
 def _merge_two(a: list, b: list) -> list:
@@ -679,7 +728,7 @@ def _drop_from_back(lots: list, n: int) -> None:
 
 
 class _Station:
-    __slots__ = ("spec", "job", "time", "started", "good", "scrapped", "expired", "processed", "jobs", "proc_n",
+    __slots__ = ("spec", "job", "time", "started", "good", "scrapped", "expired", "jobs", "proc_n",
                  "proc_s", "blk_n", "blk_s", "machines", "inputs", "outbuf", "returns", "gate", "next_release",
                  "release_dt_s", "carrier_take", "carrier_end", "carrier_lost", "cwait_s", "clock_start",
                  "clocked_in", "clocked_out", "limit_s", "scrap_rng", "exp_s", "exp_n", "exp_max", "exits_zone",
@@ -689,7 +738,7 @@ class _Station:
         self.spec = spec
         self.job = job
         self.time = [0.0] * len(STATES)
-        self.started = self.good = self.scrapped = self.expired = self.processed = self.jobs = 0
+        self.started = self.good = self.scrapped = self.expired = self.jobs = 0
         self.proc_n = 0  # units taken and not yet processed
         self.proc_s = 0.0  # integral to t is proc_n * t - proc_s
         self.blk_n = 0  # good units waiting for room downstream
@@ -725,7 +774,7 @@ class _Machine:
     and the job it holds. :meth:`begin` starts a job at once when nothing needs waiting."""
 
     __slots__ = ("state", "since", "ttf", "fused", "n", "lots", "st", "clock", "zone", "slots", "use_zone",
-                 "proc_s", "failing", "off_shift", "plain")
+                 "proc_s", "failing", "off_shift", "plain", "quick", "expires", "carried", "send")
 
     def __init__(self, st: "_Station | None" = None, clock: ShiftClock | None = None, zone: "_Zone | None" = None,
                  slots: int = 0) -> None:
@@ -740,18 +789,25 @@ class _Machine:
         self.zone = zone
         self.slots = slots
         self.use_zone = zone is not None and slots > 0
+        self.plain = self.quick = self.expires = False  # set by settle() once the station is wired
+        self.carried: _Pool | None = None
         if st is not None:
             spec = st.spec
             self.proc_s = (st.job // spec.batch_size) * spec.cycle_time_s
             self.failing = spec.mtbf_h is not None and spec.mttr_h is not None
             self.off_shift = spec.runs_off_shift and not clock.is_continuous
-            self.plain = False  # set by run_plan once the station's carriers and clocks are known
 
     def settle(self) -> None:
-        """Decide whether :meth:`begin` may take its short path (call once the station is wired)."""
+        """Decide which short path :meth:`begin` may take (call once the station is wired)."""
         st = self.st
-        self.plain = (st.setup_s <= 0 and not st.carrier_take and not self.use_zone and not self.off_shift
-                      and not st.clock_start and not st.clocked_in)
+        # nothing to wait for but a failure: no setup, carrier or zone slot
+        self.quick = st.setup_s <= 0 and not st.carrier_take and not self.use_zone
+        # ... and no clocks or off-shift running either: the common case
+        self.plain = self.quick and not self.off_shift and not st.clock_start and not st.clocked_in
+        self.expires = st.limit_s is not None and st.clocked_in
+        # ... or one carrier pool to take from and nothing else (a fixture loop's first station)
+        self.carried = (st.carrier_take[0] if len(st.carrier_take) == 1 and st.setup_s <= 0 and not self.use_zone
+                        and not self.off_shift and not st.clock_start and not st.clocked_in else None)
 
     def begin(self, now: float, lots: list | None) -> float | None:
         """Start a job with the units just taken, if it needs no wait (carrier, zone slot), no setup
@@ -767,6 +823,49 @@ class _Machine:
             st.proc_n += J
             st.proc_s += J * now
             self.n, self.lots, self.fused = J, None, True
+            st.time[self.state] += now - self.since
+            self.state, self.since = BUSY, now
+            self.ttf -= job_s
+            return job_s
+        if self.quick:  # clocks or off-shift running, nothing else: _admit inline
+            job_s = self.clock.off_shift_duration_s(now, self.proc_s) if self.off_shift else self.proc_s
+            if self.ttf < job_s:
+                return None
+            J = n = st.job
+            st.started += J
+            if self.expires:
+                n, lots = _past_limit(st, now, lots)
+                if n == 0:
+                    self.n, self.lots, self.fused = 0, lots, True
+                    return 0.0
+            if st.clock_start:
+                lots = _start_clocks(st, now, lots)
+            st.proc_n += n
+            st.proc_s += n * now
+            self.n, self.lots, self.fused = n, lots, True
+            st.time[self.state] += now - self.since
+            self.state, self.since = BUSY, now
+            self.ttf -= job_s
+            return job_s
+        pool = self.carried
+        if pool is not None:  # one carrier pool, nothing else: _admit and the pool's get inline
+            res = pool.res
+            J = st.job
+            if res.getters or res.level < J:
+                return None
+            job_s = self.proc_s
+            if self.ttf < job_s:
+                return None
+            st.started += J
+            st.proc_n += J
+            st.proc_s += J * now
+            res.level -= J  # res.get(J): it goes through (checked above), and a pool's puts never wait
+            res.s -= J * now
+            pool.acquired += J
+            used = pool.slots - res.level
+            if used > pool.max_used:
+                pool.max_used = used
+            self.n, self.lots, self.fused = J, lots, True
             st.time[self.state] += now - self.since
             self.state, self.since = BUSY, now
             self.ttf -= job_s
@@ -812,27 +911,51 @@ def _admit(st: "_Station", now: float, lots: list | None) -> tuple[int, list | N
     J = st.job
     st.started += J
     n = J
-    limit_s = st.limit_s
-    if limit_s is not None and st.clocked_in:
-        threshold = (st.to_calendar(now) if st.calendar_clock else now) - limit_s
-        for lot in lots:
-            if lot[0] < threshold:
-                keep = [x for x in lots if x[0] >= threshold]
-                gone = J - sum(c for _, c in keep)
-                lots = keep
-                n -= gone
-                st.expired += gone
-                if st.returns:
-                    _give_back(st.returns, gone)
-                for pool in st.pools_expired:
-                    pool.res.put(gone)
-                break
+    if st.limit_s is not None and st.clocked_in:
+        n, lots = _past_limit(st, now, lots)
     if n and st.clock_start:
-        t0 = st.to_calendar(now) if st.calendar_clock else now
-        lots = [[t0, n]] if lots is None else [[min(t, t0), c] for t, c in lots]
+        lots = _start_clocks(st, now, lots)
     st.proc_n += n
     st.proc_s += n * now
     return n, lots
+
+
+def _past_limit(st: "_Station", now: float, lots: float | list) -> tuple[int, float | list]:
+    """A job's units (``st.job``, clocks ``lots``) taken at ``now`` at a station with an exposure
+    limit: scrap those past it (:func:`_expire`) if any; return the units left and their clocks."""
+    threshold = (st.to_calendar(now) if st.calendar_clock else now) - st.limit_s
+    if type(lots) is list:
+        for lot in lots:
+            if lot[0] < threshold:
+                return _expire(st, lots, threshold)
+    elif lots < threshold:
+        return _expire(st, lots, threshold)
+    return st.job, lots
+
+
+def _expire(st: "_Station", lots: float | list, threshold: float) -> tuple[int, float | list]:
+    """Scrap the units of a job (``st.job`` units with clocks ``lots``) whose clock is older than
+    ``threshold``: count them, give back their CONWIP cards and carrier slots. Returns the units
+    left and their clocks."""
+    keep = [x for x in lots if x[0] >= threshold] if type(lots) is list else []
+    J = st.job
+    gone = J - sum(c for _, c in keep)
+    st.expired += gone
+    if st.returns:
+        _give_back(st.returns, gone)
+    for pool in st.pools_expired:
+        pool.res.put(gone)
+    return J - gone, (keep[0][0] if len(keep) == 1 else keep)
+
+
+def _start_clocks(st: "_Station", now: float, lots: float | list | None) -> float | list:
+    """Clocks of units entering a zone here: now, or their own clock if it started earlier."""
+    t0 = st.to_calendar(now) if st.calendar_clock else now
+    if lots is None:
+        return t0
+    if type(lots) is list:
+        return [[min(t, t0), c] for t, c in lots]
+    return min(lots, t0)
 
 
 class _Zone:
@@ -874,6 +997,22 @@ def _give_back(returns: list[tuple["_Cards", int]], n: int) -> None:
         cards.put(n * mult)  # always fits: the cards were taken from it
 
 
+def _start(env: simpy.Environment, m: "_Machine", generator: Iterator) -> None:
+    """Start a machine's generator as ``env.process`` does (an urgent event now, so the events'
+    order and ids stay SimPy's), but without ``simpy.Process``: the generator resumes itself. At
+    each wait it appends its own ``send`` (``m.send``, a C-level call) to the event it waits for
+    and yields nothing; the run loop then calls ``send(event)`` and the generator reads the event's
+    value. That saves a Python frame per event. The machines never use what ``Process`` adds
+    (interrupts, failed events, a process's end event, ``env.active_process``); an exception in a
+    machine propagates out of the run loop."""
+    m.send = send = generator.send
+    start = simpy.Event(env)  # as simpy.events.Initialize
+    start._ok = True
+    start._value = None
+    start.callbacks.append(lambda _event: send(None))
+    heappush(env._queue, (env._now, URGENT, next(env._eid), start))
+
+
 def _machine(env: simpy.Environment, st: _Station, m: _Machine, exp: Iterator[float], scrap: Iterator[int] | None,
              sink: _Sink):
     """One machine: (release) take a job's inputs, (expire) carrier, zone, set up, process
@@ -887,7 +1026,20 @@ def _machine(env: simpy.Environment, st: _Station, m: _Machine, exp: Iterator[fl
     J = st.job
     T = st.time
     clock = m.clock
-    timeout = env.timeout
+    queue, eid = env._queue, env._eid
+    # the machine's event, reused for every wait (a machine waits for one thing at a time): its
+    # timeouts, scheduled as env.timeout() schedules, without making a Timeout each time, and its
+    # waits in buffers, card and carrier pools and zones, which trigger it
+    tev = simpy.Event(env)
+    tev._ok = True
+    tev._value = None
+    send = m.send  # this generator's own send: appended to the event it waits for, then a bare yield
+    resume = [send]  # tev's callbacks: the run loop only reads the list, so it is made once
+
+    def timeout(delay: float) -> None:
+        tev.callbacks = resume
+        heappush(queue, (env._now + delay, NORMAL, next(eid), tev))
+
     proc_s = m.proc_s
     failing = m.failing
     if failing:
@@ -913,68 +1065,114 @@ def _machine(env: simpy.Environment, st: _Station, m: _Machine, exp: Iterator[fl
     trace_sink = (st.clocked_in or st.clock_start) and outbuf is None and st.limit_s is None
     p_good = 1.0 - spec.scrap_rate
     begin = m.begin
+    inputs_waited = True  # a merge's parts were not all there: it took them one by one
 
     while True:
-        lots = None
         fused = False
         # ---- release: CONWIP cards or a release pace (heads only)
         if gate is not None:
-            ev = gate.get(J, begin)
-            if ev is not None:
+            if gate.get(J, begin, tev) is not None:
                 now = env._now
                 T[m.state] += now - m.since
                 m.state, m.since = STARVED, now
-                yield ev
+                tev.callbacks = resume
+                yield
                 fused = m.fused
         elif rate_gate:
             now = env._now
             if now < st.next_release:
                 T[m.state] += now - m.since
                 m.state, m.since = STARVED, now
-                yield timeout(st.next_release - now)
+                timeout(st.next_release - now)
+                yield
             st.next_release = max(st.next_release, env._now) + J * st.release_dt_s
         # ---- inputs: a job from the buffer, or a kit from every feeder's buffer
         if single is not None:
             buf = single[0]
-            ev = buf.get(single[1], begin)
-            if ev is not None:
+            need = single[1]
+            if buf.getters or buf.level < need:  # buf.get(need, begin, tev), inline: wait (see Buffer)
+                buf.getters.append((need, tev, begin))
                 now = env._now
                 T[m.state] += now - m.since
                 m.state, m.since = STARVED, now
-                lots = yield ev
+                tev.callbacks = resume
+                yield
+                lots = tev._value
                 fused = m.fused
-            else:
-                lots = buf.taken
-        elif inputs:  # a merge: picks each feeder's parts in turn, holding those it has
-            parts = []
-            held = st.held
-            for q, (buf, need, k) in enumerate(inputs):
-                ev = buf.get(need)
-                if ev is not None:
-                    now = env._now
-                    T[m.state] += now - m.since
-                    m.state, m.since = STARVED, now
-                    got = yield ev
+            else:  # buf.get(need), inline: it goes through
+                now = env._now
+                buf.level -= need
+                buf.s -= need * now
+                fifo = buf.lots
+                if fifo is None:
+                    lots = None
                 else:
-                    got = buf.taken
-                if buf.lots is not None:
-                    parts.append((got, k))
-                held[q] += need
-                st.held_s[q] += need * env._now
-            now = env._now
-            for q, (_, need, _) in enumerate(inputs):  # the kit is complete: its parts enter processing
-                held[q] -= need
-                st.held_s[q] -= need * now
+                    head = fifo[0]
+                    if head[1] > need:  # part of the oldest lot
+                        head[1] -= need
+                        lots = head[0]
+                    else:
+                        lots = buf._pop(need)
+                putters = buf.putters
+                if putters and buf.level + putters[0][0] <= buf.capacity:
+                    buf._serve_putters()
+        elif inputs:  # a merge: a kit from every feeder's buffer
+            parts = []
+            for buf, need, _ in inputs:
+                if buf.getters or buf.level < need:
+                    break
+            else:  # every part is there (the common case): take the kit at once
+                now = env._now
+                for buf, need, k in inputs:  # buf.get(need), inline: it goes through (checked above)
+                    buf.level -= need
+                    buf.s -= need * now
+                    fifo = buf.lots
+                    if fifo is not None:
+                        head = fifo[0]
+                        if head[1] > need:  # part of the oldest lot
+                            head[1] -= need
+                            parts.append((head[0], need, k))
+                        else:
+                            parts.append((buf._pop(need), need, k))
+                    putters = buf.putters
+                    if putters and buf.level + putters[0][0] <= buf.capacity:
+                        buf._serve_putters()
+                inputs_waited = False
+            if inputs_waited:  # picks each feeder's parts in turn, holding those it has
+                held, held_s = st.held, st.held_s
+                for q, (buf, need, k) in enumerate(inputs):
+                    if buf.get(need, None, tev) is not None:
+                        now = env._now
+                        T[m.state] += now - m.since
+                        m.state, m.since = STARVED, now
+                        tev.callbacks = resume
+                        yield
+                        got = tev._value
+                    else:
+                        got = buf.taken
+                    if buf.lots is not None:
+                        parts.append((got, need, k))
+                    held[q] += need
+                    held_s[q] += need * env._now
+                now = env._now
+                for q, (_, need, _) in enumerate(inputs):  # the kit is complete: its parts enter processing
+                    held[q] -= need
+                    held_s[q] -= need * now
+            inputs_waited = True
             if not parts:
                 lots = None
-            elif len(parts) == 2 and len(parts[0][0]) == 1 and len(parts[1][0]) == 1 and parts[0][1] == 1 \
-                    and parts[1][1] == 1:  # the common case, one lot from each of two clocked feeders
-                ta, tb = parts[0][0][0][0], parts[1][0][0][0]
-                lots = [[ta if ta < tb else tb, J]]
+            elif len(parts) == 2 and type(parts[0][0]) is not list and type(parts[1][0]) is not list \
+                    and parts[0][2] == 1 and parts[1][2] == 1:  # the common case: two clocked feeders, one time each
+                ta, tb = parts[0][0], parts[1][0]
+                lots = ta if ta < tb else tb
             else:
                 lots = _merge_clocks(parts, J)
-            for cards, k in take_returns:
-                cards.put(k)
+            for cards, k in take_returns:  # cards.put(k), inline
+                cards.level += k
+                if cards.getters and cards.level >= cards.getters[0][0]:
+                    cards._serve_getters()
+        else:  # a head: raw material
+            lots = None
         if fused:  # the job started when its inputs came and has ended now
             m.fused = False
             n, lots = m.n, m.lots
@@ -988,18 +1186,20 @@ def _machine(env: simpy.Environment, st: _Station, m: _Machine, exp: Iterator[fl
                 n, lots = m.n, m.lots
                 if n == 0:
                     continue
-                yield timeout(job_s)
+                tev.callbacks = resume  # timeout(job_s), inline
+                heappush(queue, (now + job_s, NORMAL, next(eid), tev))
+                yield
             else:  # the slow path: a wait, a setup or a failure on the way
                 n, lots = _admit(st, now, lots)
                 if n == 0:
                     continue
                 # ---- carriers (a fixture, a rack) for the loop that starts here
                 for pool in pools_take:
-                    ev = pool.res.get(n)
-                    if ev is not None:
+                    if pool.res.get(n, None, tev) is not None:
                         T[m.state] += now - m.since
                         m.state, m.since = CARRIER_WAIT, now
-                        yield ev
+                        tev.callbacks = resume
+                        yield
                         st.cwait_s += n * (env._now - now)
                         now = env._now
                     pool.acquired += n
@@ -1008,11 +1208,11 @@ def _machine(env: simpy.Environment, st: _Station, m: _Machine, exp: Iterator[fl
                         pool.max_used = used
                 # ---- a slot of the shared zone (glovebox ports, dry-room operators)
                 if use_zone:
-                    ev = zone.res.get(slots)
-                    if ev is not None:
+                    if zone.res.get(slots, None, tev) is not None:
                         T[m.state] += now - m.since
                         m.state, m.since = ZONE_WAIT, now
-                        yield ev
+                        tev.callbacks = resume
+                        yield
                         now = env._now
                     zone.n += slots
                     zone.s += slots * now
@@ -1028,7 +1228,8 @@ def _machine(env: simpy.Environment, st: _Station, m: _Machine, exp: Iterator[fl
                         since_setup = 0
                         T[m.state] += now - m.since
                         m.state, m.since = SETUP, now
-                        yield timeout(setup_s)
+                        timeout(setup_s)
+                        yield
                         now = env._now
                     since_setup += n
                 # ---- process; failures consume operating time only
@@ -1037,18 +1238,21 @@ def _machine(env: simpy.Environment, st: _Station, m: _Machine, exp: Iterator[fl
                 left = clock.off_shift_duration_s(now, proc_s) if off_shift else proc_s
                 if failing:
                     while m.ttf < left:
-                        yield timeout(m.ttf)
+                        timeout(m.ttf)
+                        yield
                         left -= m.ttf
                         now = env._now
                         T[BUSY] += now - m.since
                         m.state, m.since = DOWN, now
-                        yield timeout(mttr_s * next(exp))
+                        timeout(mttr_s * next(exp))
+                        yield
                         now = env._now
                         T[DOWN] += now - m.since
                         m.state, m.since = BUSY, now
                         m.ttf = mtbf_s * next(exp)
                     m.ttf -= left
-                yield timeout(left)
+                timeout(left)
+                yield
         now = env._now
         if use_zone:
             zone.res.put(slots)  # always fits: the slots were taken from it
@@ -1063,8 +1267,7 @@ def _machine(env: simpy.Environment, st: _Station, m: _Machine, exp: Iterator[fl
             good = int(st.scrap_rng.binomial(n, p_good))
         lost = n - good
         st.jobs += 1
-        st.processed += n
-        st.good += good
+        st.good += good  # processed units are good + scrapped (counted in snapshot)
         st.proc_n -= n
         st.proc_s -= n * now
         if pools_end:
@@ -1077,29 +1280,49 @@ def _machine(env: simpy.Environment, st: _Station, m: _Machine, exp: Iterator[fl
             if pools_lost:
                 for pool in pools_lost:
                     pool.res.put(lost)
-            if lots is not None:
+            if type(lots) is list:  # the scrapped units are the job's last (one time: nothing to do)
                 if len(lots) == 1:
                     lots[0][1] -= lost
                 else:
                     _drop_from_back(lots, lost)
         if exits_zone and lots is not None and good and now > sink.t_warm:
             cal = st.to_calendar(now) if st.calendar_clock else now
-            for t, c in lots:
-                st.exp_s += (cal - t) * c
-                st.exp_n += c
-                if cal - t > st.exp_max:
-                    st.exp_max = cal - t
+            if type(lots) is list:
+                for t, c in lots:
+                    st.exp_s += (cal - t) * c
+                    st.exp_n += c
+                    if cal - t > st.exp_max:
+                        st.exp_max = cal - t
+            else:
+                st.exp_s += (cal - lots) * good
+                st.exp_n += good
+                if cal - lots > st.exp_max:
+                    st.exp_max = cal - lots
         if not good:
             continue
         # ---- pass on
         if outbuf is not None:
-            ev = outbuf.put(good, lots if clocked_out else None)
-            if ev is not None:
+            if not outbuf.putters and outbuf.level + good <= outbuf.capacity:  # outbuf.put(good, lots), inline
+                outbuf.level += good
+                outbuf.s += good * now
+                outbuf.puts += good
+                if clocked_out:
+                    fifo = outbuf.lots
+                    if type(lots) is not list and fifo and fifo[-1][0] == lots:
+                        fifo[-1][1] += good
+                    else:
+                        _append_lots(fifo, lots, good)
+                getters = outbuf.getters
+                if getters and outbuf.level >= getters[0][0]:
+                    outbuf._serve_getters()
+            else:  # blocked: wait for room (see Buffer.put)
+                outbuf.putters.append((good, tev, lots if clocked_out else None))
                 T[m.state] += now - m.since
                 m.state, m.since = BLOCKED, now
                 st.blk_n += good
                 st.blk_s += good * now
-                yield ev
+                tev.callbacks = resume
+                yield
                 now = env._now
                 st.blk_n -= good
                 st.blk_s -= good * now
@@ -1109,10 +1332,29 @@ def _machine(env: simpy.Environment, st: _Station, m: _Machine, exp: Iterator[fl
             if returns:
                 _give_back(returns, good)
             if trace_sink and now > sink.t_warm:
-                for t, c in lots:
+                for t, c in (lots if type(lots) is list else ((lots, good),)):
                     if t < INF:
                         sink.trace_s += (now - t) * c
                         sink.trace_n += c
+
+
+def _run_until(env: simpy.Environment, until: float) -> None:
+    """``env.run(until=until)``, the loop of ``Environment.step`` written out (a method call less per
+    event, a tenth of the run time): every event scheduled before ``until`` is processed in SimPy's
+    order (time, priority, id), none at ``until``, and the clock then stands at ``until``. It takes
+    the two ids SimPy's ``run`` gives its stop event (scheduled, then rescheduled when it stops), so
+    the order of events and the event count stay SimPy's."""
+    next(env._eid)
+    next(env._eid)
+    queue = env._queue
+    while queue and queue[0][0] < until:
+        env._now, _, _, event = heappop(queue)
+        callbacks, event.callbacks = event.callbacks, None
+        for callback in callbacks:
+            callback(event)
+        if not event._ok and not hasattr(event, "_defused"):  # a process crashed: raise as SimPy does
+            raise event._value
+    env._now = until
 
 
 def _seed_sequence(seed: int | np.random.SeedSequence | None) -> np.random.SeedSequence:
@@ -1207,7 +1449,7 @@ def run_plan(plan: RunPlan, seed: int | np.random.SeedSequence, progress: Progre
             m = _Machine(st, clock, zones.get(st.spec.zone), st.spec.zone_slots)
             m.settle()
             st.machines.append(m)
-            env.process(_machine(env, st, m, exp, scrap, sink))
+            _start(env, m, _machine(env, st, m, exp, scrap, sink))
 
     # the WIP grid (warm-up check) and the carrier loops' WIP from station counters
     all_bufs = [b for row in inbufs for b in row]
@@ -1252,7 +1494,7 @@ def run_plan(plan: RunPlan, seed: int | np.random.SeedSequence, progress: Progre
             proc, blk = _station_integrals(st, now)
             # a feeder's parts wait at a merge in its buffer or held by a machine for their partners
             bufs = tuple(b.integral(now) + h * now - hs for b, h, hs in zip(inbufs[i], st.held, st.held_s))
-            out.append((tuple(st.time), st.started, st.good, st.scrapped, st.processed, proc, blk, bufs,
+            out.append((tuple(st.time), st.started, st.good, st.scrapped, st.good + st.scrapped, proc, blk, bufs,
                         tuple(b.puts for b in inbufs[i]),
                         st.proc_n + st.blk_n + sum(b.level for b in inbufs[i]) + sum(st.held),
                         st.expired, st.jobs, st.cwait_s, st.exp_s, st.exp_n))
@@ -1266,7 +1508,7 @@ def run_plan(plan: RunPlan, seed: int | np.random.SeedSequence, progress: Progre
 
     # run: warm-up, snapshot, then the measured period in chunks (for the progress callback)
     if t_warm > 0:
-        env.run(until=t_warm)
+        _run_until(env, t_warm)
     start = snapshot(t_warm)
     zone_start = zone_integrals(t_warm)
     pools_start = pool_state(t_warm)
@@ -1274,7 +1516,7 @@ def run_plan(plan: RunPlan, seed: int | np.random.SeedSequence, progress: Progre
     for k in range(1, chunks + 1):
         until = t_warm + (t_end - t_warm) * k / chunks
         if until > env.now:
-            env.run(until=until)
+            _run_until(env, until)
         if progress is not None:
             progress(k / chunks)
     sample(WIP_SAMPLES, t_end)  # env.run(until=t) stops before the events at t
