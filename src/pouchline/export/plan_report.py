@@ -235,6 +235,7 @@ def _write_parts(plan: Any, out: Path, *, lot: str, lot_cells: int, template: An
     from pouchline.export.excel import write_cost_workbook
     from pouchline.export.traveler import write_traveler
     from pouchline.export.traveler_model import build_traveler
+    from pouchline.export.traveler_twin import write_twin
 
     written: list[Path] = []
 
@@ -275,6 +276,7 @@ def _write_parts(plan: Any, out: Path, *, lot: str, lot_cells: int, template: An
                             purpose="sample")
         write_traveler(out / "traveler.pdf", tr, template)
         written.append(out / "traveler.pdf")
+        written += write_twin(out / "traveler.pdf", tr)  # traveler.json, traveler-capture.csv
     if note:
         put("traveler-note.txt", note + "\n")
 
