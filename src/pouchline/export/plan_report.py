@@ -251,7 +251,7 @@ def _write_parts(plan: Any, out: Path, *, lot: str, lot_cells: int, template: An
         put("simulation.json", _json(plan.experiment.to_dict()))
     bom = build_bom(cost, r, plan.materials)
     written.append(write_cost_workbook(out / "bom.xlsx", cost, bom, recipe=r, materials=plan.materials,
-                                       rates=plan.rates, sensitivity=plan.sensitivity))
+                                       rates=plan.rates, sensitivity=plan.sensitivity, lot_cells=lot_cells))
     # The traveler is for the planned cell, printed from the recipe revision that makes it (derived
     # for this plan when the format, layers or line differ from the recipe's), never for another cell.
     from pouchline.export.traveler_model import traveler_blockers
