@@ -108,6 +108,8 @@ def test_workbook_layout(workbook_path, paper):
     for ws in wb.worksheets:
         assert len(ws.tables) == 1, ws.title
         assert all(isinstance(c.value, str) for c in ws[1] if c.value is not None)
+        if ws.title == "Check":
+            continue  # hidden and not for print (LibreOffice would print a hidden sheet's print area)
         # print setup: A4, a print area, the header row on every page, never under 75 % (11 pt -> 8.25 pt)
         assert int(ws.page_setup.paperSize) == int(ws.PAPERSIZE_A4), ws.title
         assert ws.print_area and ws.print_title_rows.replace("$", "") == "1:1", ws.title
@@ -326,6 +328,10 @@ def test_printed_workbook_is_a4_with_no_text_under_8_pt(printed):
     assert any(w.page == 1 and w.text == "Cost per good cell" for w in words)
     assert any(w.page == 1 and w.text.startswith("Prices older than 5") for w in words)
     assert min(w.page for w in words if w.text == "Name in formulas") == 2
+    # the hidden developer Check sheet does not print
+    assert not [w for w in words if w.text == "Workbook (formula)" or w.text.startswith("BOM: RM-")]
+    # the rates carry readable labels (their field names stay in "Name in formulas")
+    assert any(w.text == "Labour rate, fully burdened" for w in words)
     # the header row repeats on every page of the BOM
     bom_pages = {w.page for w in words if w.text == "Item No."}
     assert len(bom_pages) >= 2 and all(any(w.page == p and w.text == "Level" for w in words) for p in bom_pages)

@@ -317,7 +317,7 @@ def test_a_step_taller_than_a_page_still_flows(recipe, materials):
     out = render_traveler_pages(tr, load_template("compact"))
     pages = _quick_texts(out.pdf)
     assert len(pages) == out.pages
-    assert sum("Check: A check with a long name" in p for p in pages) >= 2  # the checks continue on the next page
+    assert sum("Check: A check with a" in p for p in pages) >= 2  # the checks continue on the next page
 
 
 def test_compact_template_renders_everything(recipe, materials):

@@ -278,6 +278,28 @@ PROCESS_RATES = ("labour_rate_usd_h", "operators_per_station_shift", "overhead_f
                  "building_usd_m2_yr", "building_area_factor")
 
 
+#: What the Inputs sheet calls each rate (its field name stays beside it, as the name in formulas).
+RATE_LABELS = {
+    "labour_rate_usd_h": "Labour rate, fully burdened",
+    "operators_per_station_shift": "Crew factor on the catalogue's operators per station and shift",
+    "overhead_frac_of_labour": "Overhead (indirect staff, administration) per direct labour",
+    "electricity_usd_kWh": "Electricity price",
+    "furnace_efficiency_frac": "Furnace efficiency (heat into the metal / electric energy)",
+    "formation_grid_kWh_per_kWh_cycled": "Formation: grid energy per cell energy cycled",
+    "glovebox_kW_per_station": "Glovebox power per station",
+    "glovebox_gas_usd_per_station_yr": "Glovebox gases per station and year",
+    "glovebox_capex_usd_per_station": "Glovebox capex per station",
+    "dry_room_kW_per_station": "Dry-room power per station",
+    "dry_room_capex_usd_per_station": "Dry-room capex per station",
+    "depreciation_life_yr": "Equipment depreciation life",
+    "maintenance_frac_of_capex_yr": "Maintenance and spares per capex and year",
+    "building_usd_m2_yr": "Building rent per m² and year",
+    "building_area_factor": "Floor area per machine footprint",
+    "building_capex_usd_m2": "Building capex per m²",
+    "building_life_yr": "Building depreciation life",
+}
+
+
 def _line(result: Any, category: str, item: str) -> Any:
     return next((p for p in result.process_lines if p.category == category and p.item == item), None)
 
@@ -309,7 +331,7 @@ def cost_inputs(result: Any, rates: Any = None, *, lot_cells: int = 100) -> list
         value = rv.get(name, pl.get(name))
         if value is None:
             continue
-        out.append(CostInput(f"in_{name}", name, float(value), _rate_unit(rates, name), _rate_source(rates, name),
+        out.append(CostInput(f"in_{name}", RATE_LABELS.get(name, name), float(value), _rate_unit(rates, name), _rate_source(rates, name),
                              "rates"))
     seen: set[str] = set()
     for ln in result.material_lines:
@@ -413,6 +435,6 @@ def process_formulas(result: Any, inputs: Sequence[CostInput], rel_tol: float = 
     return out
 
 
-__all__ = ["BomItem", "BomRow", "COMPONENT_INFO", "CostInput", "PRICE_AGE_LIMIT_YR", "ProcessFormula", "build_bom",
+__all__ = ["BomItem", "BomRow", "COMPONENT_INFO", "CostInput", "PRICE_AGE_LIMIT_YR", "ProcessFormula", "RATE_LABELS", "build_bom",
            "cost_inputs", "evaluate", "flatten", "iter_items", "price_age_yr", "price_flag", "process_formulas",
            "total_cost_usd"]

@@ -192,8 +192,10 @@ def _print_setup(ws: Worksheet, n_cols: int, n_rows: int, *, orientation: str = 
 
 def _finish(ws: Worksheet, table_name: str, n_cols: int, n_rows: int, *, freeze: str = "A2",
             max_width: int = 60, wrap_cols: Iterable[int] = (), widths: dict[int, float] | None = None,
-            orientation: str = "landscape", one_page: bool = False, title_cols: str | None = None) -> None:
-    """Excel table, frozen header, column widths that fit, wrapped long text, A4 print setup."""
+            orientation: str = "landscape", one_page: bool = False, title_cols: str | None = None,
+            printable: bool = True) -> None:
+    """Excel table, frozen header, column widths that fit, wrapped long text, A4 print setup (none when not
+    ``printable``: LibreOffice prints a hidden sheet that has a print area)."""
     last = max(n_rows, 2)
     if n_rows < 2:  # a table needs a data row
         for j in range(1, n_cols + 1):
@@ -232,7 +234,8 @@ def _finish(ws: Worksheet, table_name: str, n_cols: int, n_rows: int, *, freeze:
             for i in range(2, last + 1):
                 ws.cell(i, j).alignment = Alignment(wrap_text=True, vertical="top", indent=ws.cell(i, j).alignment.indent)
     _row_heights(ws, n_cols, last, wrap | {j for j in range(1, n_cols + 1) if ws.cell(1, j).alignment.wrap_text})
-    _print_setup(ws, n_cols, last, orientation=orientation, one_page=one_page, title_cols=title_cols)
+    if printable:
+        _print_setup(ws, n_cols, last, orientation=orientation, one_page=one_page, title_cols=title_cols)
 
 
 #: Height of one line of 11 pt text in a row, pt.
@@ -300,7 +303,7 @@ def _sheet_inputs(wb: Workbook, ws: Worksheet, inputs: Sequence[CostInput], as_o
     for i, x in enumerate(inputs, start=2):
         put_text(ws.cell(i, 1), groups.get(x.group, x.group))
         put_text(ws.cell(i, 2), x.label)
-        fmt = INT if float(x.value).is_integer() else "#,##0.0###"
+        fmt = INT if float(x.value).is_integer() or x.unit.startswith("cells") else "#,##0.0###"
         put_number(ws.cell(i, 3), x.value, fmt)
         if x.group in ("rates", "prices", "volume"):
             ws.cell(i, 3).fill = INPUT_FILL
@@ -316,7 +319,7 @@ def _sheet_inputs(wb: Workbook, ws: Worksheet, inputs: Sequence[CostInput], as_o
         refs[x.key] = f"Inputs!$C${i}"
         _name(wb, x.key, refs[x.key])
     _finish(ws, "Inputs", len(INPUT_HEADERS), len(inputs) + 1, freeze="C2", wrap_cols=(2, 7, 8),
-            widths={1: 13, 2: 30, 3: 13, 4: 10, 5: 24, 6: 6, 7: 14, 8: 38}, title_cols="A:C")
+            widths={1: 13, 2: 27, 3: 16, 4: 10, 5: 24, 6: 6, 7: 14, 8: 38}, title_cols="A:C")
     return refs
 
 
@@ -471,7 +474,8 @@ def _sheet_breakdown(ws: Worksheet, result: CostResult, formulas: Sequence[Proce
     put_text(ws.cell(tot, 6), "sum of the lines above")
     for j in range(1, 7):
         ws.cell(tot, j).font = Font(bold=True)
-    _finish(ws, "Breakdown", len(headers), tot, wrap_cols=(2, 6), widths={1: 13, 2: 34, 3: 15, 4: 14, 5: 10, 6: 70})
+    _finish(ws, "Breakdown", len(headers), tot, wrap_cols=(2, 6), widths={1: 13, 2: 34, 3: 15, 4: 17, 5: 10, 6: 70},
+            title_cols="A:B")
     return {"total_row": tot, "first": 2, "last_item": tot - 1, "items": items}
 
 
@@ -588,7 +592,7 @@ def _sheet_check(ws: Worksheet, checks: Sequence[tuple[str, str, float]]) -> Non
         put_number(ws.cell(i, 3), python, "0.000000000")
         put_formula(ws.cell(i, 4), f"=B{i}-C{i}", "0.0E+00")
         put_formula(ws.cell(i, 5), f"=IF(C{i}=0,B{i},B{i}/C{i}-1)", "0.0E+00")
-    _finish(ws, "Check", len(headers), len(checks) + 1, widths={1: 50, 2: 18, 3: 18, 4: 12, 5: 12})
+    _finish(ws, "Check", len(headers), len(checks) + 1, widths={1: 50, 2: 18, 3: 18, 4: 12, 5: 12}, printable=False)
     ws.sheet_state = "hidden"
 
 
