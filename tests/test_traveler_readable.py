@@ -270,10 +270,8 @@ def _printed_limits(words, page, y, col) -> tuple[float | None, float | None, st
     return None, None, got
 
 
-@pytest.mark.parametrize("card", ["paper_card", "product_card"])
-def test_every_limit_in_the_twin_equals_the_pdfs(card, request):
-    tr, t, out, words = request.getfixturevalue(card)[:4]
-    twin = json.loads(json.dumps(traveler_twin(tr)))  # through JSON, as an MES reads it
+def _check_twin_limits(twin: dict, words, t) -> int:
+    """Every limit of the twin equals the one printed on its row of the PDF; returns how many were compared."""
     pages = _routing_pages(words)
     col = _columns(t)
     n = 0
@@ -285,10 +283,50 @@ def test_every_limit_in_the_twin_equals_the_pdfs(card, request):
             low, high, text = _printed_limits(words, page, y, col["limits"])
             assert (low, high) == (v["low"], v["high"]), (v["no"], v["label"], text, v["low"], v["high"])
             n += 1
-    assert n >= 40
+    return n
+
+
+@pytest.mark.parametrize("card", ["paper_card", "product_card"])
+def test_every_limit_in_the_twin_equals_the_pdfs(card, request):
+    tr, t, out, words = request.getfixturevalue(card)[:4]
+    twin = json.loads(json.dumps(traveler_twin(tr)))  # through JSON, as an MES reads it
+    assert _check_twin_limits(twin, words, t) >= 40
     assert twin["recipe"] == {"id": tr.recipe_id, "revision": tr.revision, "status": tr.status, "title": tr.title,
                               "content_hash": tr.content_hash, "parent": tr.parent_text}
     assert twin["lot"] == tr.lot and twin["issued"] == ISSUED.isoformat()
+
+
+def test_the_plan_folder_holds_the_twin_with_the_pdfs_limits(tmp_path):
+    """`plan` writes traveler.json and traveler-capture.csv beside traveler.pdf; the files on disk agree."""
+    import csv
+    import subprocess
+    import sys
+
+    from conftest import DEFAULT_RECIPE
+
+    out = tmp_path / "plan"
+    res = subprocess.run([sys.executable, "-m", "pouchline", "plan", str(DEFAULT_RECIPE), "--line",
+                          str(RECIPES / "lines" / "pilot-line.yaml"), "--days", "5", "--warmup-days", "1",
+                          "--replications", "1", "--out", str(out)], capture_output=True, text=True, timeout=600)
+    assert res.returncode == 0, res.stderr
+    twin = json.loads((out / "traveler.json").read_text(encoding="utf-8"))
+    words = pdf_words((out / "traveler.pdf").read_bytes())
+    assert _check_twin_limits(twin, words, load_template("default")) >= 40  # plan prints with the default template
+    with (out / "traveler-capture.csv").open(encoding="utf-8", newline="") as f:
+        rows = list(csv.DictReader(f))
+    # one capture row per box the JSON asks for; an actual, lot min or lot max carries the row's limits
+    by_field = {r["field"]: r for r in rows}
+    n = 0
+    for step in twin["route"]:
+        for v in step["values"]:
+            for cap in v["capture"]:
+                row = by_field[cap["id"]]
+                if cap["what"] in ("actual", "min", "max"):
+                    got = tuple(float(x) if x else None for x in (row["low"], row["high"]))
+                    assert got == (v["low"], v["high"]), cap["id"]
+                    n += 1
+    assert n >= 40
+    assert "`traveler.json`" in (out / "README.md").read_text(encoding="utf-8")
 
 
 def test_capture_csv_has_one_row_per_box(paper_card):

@@ -272,6 +272,16 @@ def _row_heights(ws: Worksheet, n_cols: int, last: int, wrap: set[int]) -> None:
             ws.row_dimensions[i].height = LINE_PT * lines + 2
 
 
+def _put_price_age(ws: Worksheet, row: int, col: int, year: int | None, as_of: dt.date, *, is_price: bool = True) -> None:
+    """A price's year in column ``col`` and its age flag beside it, both shaded when older than five years."""
+    put_number(ws.cell(row, col), year)
+    flag = price_flag(year, as_of) if is_price else ""
+    put_text(ws.cell(row, col + 1), flag)
+    if flag:
+        for j in (col, col + 1):
+            ws.cell(row, j).fill = OLD_FILL
+
+
 def _name(wb: Workbook, name: str, ref: str) -> None:
     wb.defined_names[name] = DefinedName(name, attr_text=ref)
 
@@ -309,12 +319,7 @@ def _sheet_inputs(wb: Workbook, ws: Worksheet, inputs: Sequence[CostInput], as_o
             ws.cell(i, 3).fill = INPUT_FILL
         put_text(ws.cell(i, 4), x.unit)
         put_text(ws.cell(i, 5), x.key)
-        put_number(ws.cell(i, 6), x.year)
-        flag = price_flag(x.year, as_of) if x.group == "prices" else ""
-        put_text(ws.cell(i, 7), flag)
-        if flag:
-            for j in (6, 7):
-                ws.cell(i, j).fill = OLD_FILL
+        _put_price_age(ws, i, 6, x.year, as_of, is_price=x.group == "prices")
         put_text(ws.cell(i, 8), x.source)
         refs[x.key] = f"Inputs!$C${i}"
         _name(wb, x.key, refs[x.key])
@@ -371,12 +376,7 @@ def _sheet_bom(ws: Worksheet, root: BomItem, result: CostResult, prices: set[str
         put_text(ws.cell(n, 15), it.make_buy)
         put_text(ws.cell(n, 16), it.material_id or "")
         put_text(ws.cell(n, 17), it.step_id or "")
-        put_number(ws.cell(n, 18), it.price_year)
-        flag = price_flag(it.price_year, as_of)
-        put_text(ws.cell(n, 19), flag)
-        if flag:
-            for j in (18, 19):
-                ws.cell(n, j).fill = OLD_FILL
+        _put_price_age(ws, n, 18, it.price_year, as_of)
         put_text(ws.cell(n, 20), it.source)
     last = len(rows) + 1
     _finish(ws, "BOM", len(BOM_HEADERS), last, freeze="D2", wrap_cols=(19, 20),
@@ -427,12 +427,7 @@ def _sheet_purchasing(ws: Worksheet, result: CostResult, materials: Any, bom_las
         put_formula(ws.cell(i, 12), f"=price_{mid}", "#,##0.00##")
         put_text(ws.cell(i, 13), ln.price_unit)
         put_text(ws.cell(i, 14), (buy.currency if buy is not None and buy.currency else ln.price_unit.split("/")[0]))
-        put_number(ws.cell(i, 15), ln.price_year)
-        flag = price_flag(ln.price_year, as_of)
-        put_text(ws.cell(i, 16), flag)
-        if flag:
-            for j in (15, 16):
-                ws.cell(i, j).fill = OLD_FILL
+        _put_price_age(ws, i, 15, ln.price_year, as_of)
         put_formula(ws.cell(i, 17), f"=SUMIF({bom_m},A{i},{bom_g})", "#,##0.0000")
         if buy is not None:
             put_text(ws.cell(i, 3), buy.supplier)
@@ -499,12 +494,7 @@ def _sheet_materials(ws: Worksheet, result: CostResult, bom_last: int, as_of: dt
         put_formula(ws.cell(n, 6), f"=SUMIF(BOM!$P$2:$P${bom_last},A{n},BOM!$H$2:$H${bom_last})", '0.0000 "g"')
         put_formula(ws.cell(n, 7), f"=price_{mid}", "#,##0.00##")
         put_text(ws.cell(n, 8), ln.price_unit)
-        put_number(ws.cell(n, 9), ln.price_year)
-        flag = price_flag(ln.price_year, as_of)
-        put_text(ws.cell(n, 10), flag)
-        if flag:
-            for j in (9, 10):
-                ws.cell(n, j).fill = OLD_FILL
+        _put_price_age(ws, n, 9, ln.price_year, as_of)
         put_text(ws.cell(n, 11), ln.price_source)
     _finish(ws, "Materials", len(headers), last, wrap_cols=(2, 10, 11),
             widths={1: 11, 2: 30, 3: 14, 4: 12, 5: 9, 6: 12, 7: 10, 8: 9, 9: 6, 10: 16, 11: 46})
