@@ -683,10 +683,13 @@ def _bolting_rows(values: Mapping[str, Any]) -> list[RoutingRow]:
     steps = ", ".join(f"{100 * f:g} % = {number_text(f * torque)} N·m" for f in fracs)
     t = card_number(torque)
     bolts = f"{_value(values, 'bolt_count')} x {_value(values, 'bolt_size')} class {_value(values, 'bolt_class')}"
+    preload = _value(values, "bolt_preload_kN")
+    each = f" for {number_text(card_number(preload))} kN preload each (ISO 898-1)" \
+        if isinstance(preload, (int, float)) and preload > 0 else ""
     return [
         RoutingRow(kind="torque", label=f"Bolt torque, {bolts}", field="bolt_torque", target=number_text(t),
                    tolerance="nominal", unit="N·m", record=True, capture=CAPTURE_VALUE, target_value=t,
-                   method="torque wrench set to the final torque; T = K F d from the fixture model",
+                   method=f"torque wrench set to the final torque; T = K F d{each} from the fixture model",
                    source="derived: T = K F d, the preload of each bolt at its ISO898-1 proof load share "
                           "(Shigley2015 Sec. 8-8)"),
         RoutingRow(kind="sequence", label="Tightening sequence, bolts numbered clockwise", field="tightening_sequence",
