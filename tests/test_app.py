@@ -83,7 +83,7 @@ def _billion_laughs(levels: int) -> bytes:
 def test_recipe_page_shows_route_and_parameters():
     at = start()
     assert metrics(at)["Recipe"] == "MR-INSNBI-LCO-POUCH"
-    assert metrics(at)["Steps"] == "16"
+    assert metrics(at)["Steps"] == "17"  # the paper's 16 steps and the end-of-line test and lot release (issue 16)
     route = at.dataframe[0].value
     assert {"alloy_prep", "formation"} <= set(route["step"])
     assert "88 °C ± 2 °C" in set(route["value"])  # melt-cast temperature (paper: Methods)

@@ -112,7 +112,8 @@ def test_a_declared_deviation_is_accepted(tmp_path):
     import yaml
 
     data = yaml.safe_load(DEFAULT_RECIPE.read_text(encoding="utf-8"))
-    data["deviations"] = [{"kind": "atmosphere", "line": "gwh-line", "reason": "trial in the dry room, NCR 12"},
+    data["deviations"] = data.get("deviations", []) + [  # the shipped recipe declares its missing release station
+                          {"kind": "atmosphere", "line": "gwh-line", "reason": "trial in the dry room, NCR 12"},
                           {"kind": "format", "reason": "line trial with lab cells"}]
     path = tmp_path / "r.yaml"
     path.write_text(yaml.safe_dump(data), encoding="utf-8")
@@ -190,7 +191,7 @@ def test_plan_writes_the_revision_the_diff_and_the_travelers_for_the_product(pla
     # the cathode sheet: composite loading x electrode area
     sheet_g = sum(cell["jellyroll"]["cathode_mg_cm2"].values()) * cell["electrode_area_cm2"] / 1000
     assert sheet_g == pytest.approx(8.70, abs=0.01)
-    assert re.search(rf"Check: Cathode sheet mass, 300 x 100 mm cathode_mass {sheet_g:.4g}\b", text)
+    assert re.search(rf"Check: Cathode sheet mass, 300 x 100 mm [^±]*? {sheet_g:.4g} ± ", text)  # method, then target
     assert "modified from" not in text and "derived from rev A" in text and "SAMPLE - NOT FOR PRODUCTION" in text
     assert not (out / "traveler-note.txt").exists()
 
@@ -206,20 +207,21 @@ def _numbers_on_card(text: str) -> dict[str, float]:
         "layers": r"Stack (\d+) layer",
         "stack_pressure_MPa": r"Clamp between steel plates at ([\d.]+) MPa",
         "clamp_force_kN": r"stores ([\d.]+) kN",
-        "clamp_force_check_kN": r"Check: Clamp force on the load washer clamp_force ([\d.]+)",
+        # a check row prints its label, its method, then the target (the field names are in the appendix)
+        "clamp_force_check_kN": r"Check: Clamp force on the load washer [^±]*? ([\d.]+) ± ",
         "plate_length_mm": r"2 steel end plates ([\d.]+) x",
         "plate_width_mm": r"2 steel end plates [\d.]+ x ([\d.]+) mm",
         "plate_thickness_mm": r"at least ([\d.]+) mm thick",
         "bolt_count": r"(\d+) x M\d+ class",
         "bolt_diameter_mm": r"\d+ x M(\d+) class",
-        "bolt_preload_kN": r"\(ISO 898-1\), ([\d.]+) kN each",
-        "bolt_torque_Nm": r"torque ([\d.]+) N",
-        "cathode_sheet_mass_g": r"Check: Cathode sheet mass, [\d.]+ x [\d.]+ mm cathode_mass ([\d.]+)",
-        "cathode_thickness_um": r"Check: Cathode sheet thickness cathode_thickness ([\d.]+)",
-        "film_loading_mg_cm2": r"Check: Film loading \(punch 10 mm disc and weigh\) film_loading ([\d.]+)",
-        "anode_thickness_um": r"Check: Alloy thickness \(micrometer, minus Cu\) anode_thickness ([\d.]+)",
-        "cathode_loading_mg_cm2": r"balance; ([\d.]+) mg/cm2 composite",
-        "electrode_area_cm2": r"composite x ([\d.]+) cm2",
+        "bolt_preload_kN": r"([\d.]+) kN preload each \(ISO 898-1\)",
+        "bolt_torque_Nm": r"Bolt torque, \d+ x M\d+ class [^±]*? from the fixture model ([\d.]+) N·m",
+        "cathode_sheet_mass_g": r"Check: Cathode sheet mass, [\d.]+ x [\d.]+ mm [^±]*? ([\d.]+) ± ",
+        "cathode_thickness_um": r"Check: Cathode sheet thickness [^±]*? ([\d.]+) ± ",
+        "film_loading_mg_cm2": r"Check: Film loading \(punch 10 mm disc and weigh\) [^±]*? ([\d.]+) ± ",
+        "anode_thickness_um": r"Check: Alloy thickness \(micrometer, minus Cu\) [^±]*? ([\d.]+) ± ",
+        "cathode_loading_mg_cm2": r"balance; ([\d.]+) mg/cm² composite",
+        "electrode_area_cm2": r"composite x ([\d.]+) cm²",
     }
     out = {}
     for name, pat in pats.items():
@@ -291,6 +293,8 @@ def test_a_new_loading_changes_every_dependent_target_with_no_second_edit(rev_b,
         r22 = rows22[key]
         if key == ("cathode_hot_rolling", "param", "active_loading_mg_cm2"):
             assert (r21.target, r22.target) == ("21", "22")
+        elif key == ("formation", "check", "coulombic_efficiency"):  # 3.46 mAh/cm2 / (loading x 185 mAh/g)
+            assert float(r22.target) == pytest.approx(float(r21.target) / k, rel=1e-3), key
         elif key in scaled:
             assert float(r22.target) == pytest.approx(float(r21.target) * k, rel=1e-3), key
         elif key == ("anode_rolling", "pass", "pass_9"):
@@ -299,7 +303,7 @@ def test_a_new_loading_changes_every_dependent_target_with_no_second_edit(rev_b,
             assert float(r22.target) != float(r21.target), key  # the schedule re-spreads its reductions
         else:
             assert (r22.target, r22.tolerance, r22.limits) == (r21.target, r21.tolerance, r21.limits), key
-    assert "30.38 mg/cm2 composite" in rows22[("cathode_hot_rolling", "check", "cathode_mass")].method
+    assert "30.38 mg/cm² composite" in rows22[("cathode_hot_rolling", "check", "cathode_mass")].method
     # material issue: cathode materials and the alloy's elements scale; PTFE (film and cathode) and the
     # pouch film (its cup walls grow with the thicker stack) grow by less; the tabs do not change
     for mid in ("lco", "vgcf", "indium", "tin", "bismuth"):

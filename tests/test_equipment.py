@@ -127,7 +127,7 @@ def test_validate_knows_the_catalogue(capsys):
 
     assert main(["validate", str(EQUIPMENT), str(ROOT / "recipes" / "cost-rates.yaml")]) == 0
     out = capsys.readouterr().out
-    assert "equipment catalogue, 42 machines" in out and "cost rates" in out
+    assert "equipment catalogue, 45 machines" in out and "cost rates" in out
 
 
 # ------------------------------------------------------------------------------------------------

@@ -47,7 +47,8 @@ def test_process_cost_per_kWh_falls_with_volume(table):
         assert r["cost_per_kWh_usd"] == pytest.approx(r["material_cost_per_kWh_usd"] + r["process_cost_per_kWh_usd"])
         assert r["material_share_frac"] == pytest.approx(r["material_cost_per_kWh_usd"] / r["cost_per_kWh_usd"])
     # auto picks pilot machines where a production one would idle, production machines at scale
-    assert "pilot" in rows[0]["machine_classes"] and rows[-1]["machine_classes"] == "production 16"
+    # 17 steps: the paper's 16 and the end-of-line test (its testers are in recipes/equipment.yaml)
+    assert "pilot" in rows[0]["machine_classes"] and rows[-1]["machine_classes"] == "production 17"
 
 
 # -- issue 13 Done-when: every row agrees with `size` and `cost` run alone on that target ------------------

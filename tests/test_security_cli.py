@@ -157,7 +157,8 @@ def test_a_template_column_too_narrow_to_draw_is_refused(tmp_path, width):
     # reportlab raised "flowable given negative availWidth" (exit 1): 2 x 3 pt of padding need 2.1 mm
     text = (ROOT / "templates" / "traveler-default.yaml").read_text(encoding="utf-8")
     template = tmp_path / "t.yaml"
-    template.write_text(text.replace("width_mm: 10", f"width_mm: {width}", 1), encoding="utf-8")
+    assert "width_mm: 9}" in text  # the "No." column of the steps table
+    template.write_text(text.replace("width_mm: 9}", f"width_mm: {width}}}", 1), encoding="utf-8")
     res = cli("traveler", str(DEFAULT_RECIPE), "--template", str(template), "--lot", "L-0001", "--cells", "10",
               "--sample", "--out", str(tmp_path / "t.pdf"))
     assert res.returncode == 2 and "width_mm" in res.stderr and str(template) in res.stderr, res.stderr

@@ -97,7 +97,7 @@ def test_control_characters_in_a_title_do_not_crash_bom(tmp_path):
     res = cli("bom", str(recipe), "--out", str(out))
     assert res.returncode == 0, res.stderr
     wb = load_workbook(out)
-    note = next(ws["E2"].value for ws in wb if ws.title == "Summary")
+    note = next(ws["D2"].value for ws in wb if ws.title == "Summary")  # the recipe row's note (Quantity, Value, Unit, Note)
     assert note.startswith("A\ufffdB\ufffdC\ufffd InSnBi")
 
 

@@ -43,10 +43,14 @@ def test_shipped_templates_load(name):
     assert set(available_templates()) >= {"default", "compact"}
 
 
-def test_default_is_landscape_and_compact_portrait():
-    assert load_template("default").page.orientation == "landscape"
-    assert load_template("compact").page.orientation == "portrait"
+def test_both_shipped_templates_are_a4_portrait_with_readable_type():
+    # issue 16: readable beats compact: A4 portrait, >= 9 pt everywhere, >= 11 pt for set points
+    for name in ("default", "compact"):
+        t = load_template(name)
+        assert (t.page.size, t.page.orientation) == ("A4", "portrait")
+        assert t.fonts.small_pt >= 9 and t.fonts.body_pt >= 9 and t.fonts.setpoint_pt >= 11
     assert load_template(None).name == "default"
+    assert load_template("default").section("appendix") is not None
 
 
 def test_a_template_by_path(tmp_path, default_data):
@@ -60,13 +64,13 @@ def _problem(exc: pytest.ExceptionInfo) -> str:
 
 
 def test_unknown_column_key_names_file_and_field(tmp_path, default_data):
-    _routing(default_data)["columns"][7]["key"] = "actul"
+    _routing(default_data)["columns"][6]["key"] = "actul"
     path = _write(tmp_path, default_data)
     with pytest.raises(InputError) as exc:
         load_template(path)
     msg = _problem(exc)
     i = default_data["sections"].index(_routing(default_data))
-    assert str(path) in msg and f"sections[{i}].columns[7].key" in msg and "'actul'" in msg
+    assert str(path) in msg and f"sections[{i}].columns[6].key" in msg and "'actul'" in msg
 
 
 def test_misspelt_field_is_named(tmp_path, default_data):
@@ -82,7 +86,8 @@ def test_columns_wider_than_the_page(tmp_path, default_data):
     with pytest.raises(InputError) as exc:
         load_template(path)
     msg = _problem(exc)
-    assert str(path) in msg and ".columns: widths add up to 409 mm" in msg and "273 mm" in msg
+    # 11 + 200 + 27 + 19 + 31 + 11 + 36 = 335 mm (the default routing columns with the operation column at 200)
+    assert str(path) in msg and ".columns: widths add up to 335 mm" in msg and "186 mm" in msg
 
 
 def test_routing_must_keep_target_unit_and_actual(tmp_path, default_data):

@@ -175,6 +175,46 @@ class Hazard(BaseModel):
     _src = field_validator("source")(classmethod(lambda cls, v: check_source(v)))
 
 
+class Purchasing(BaseModel):
+    """What a buyer needs to ask for a quote; every field optional (blank where unknown).
+
+    ``moq`` is a quantity with its unit (``25 kg``, ``100 m2``, ``1000 each``), checked with pint;
+    ``currency`` an ISO 4217 code (the library's prices are in USD); ``source`` tags where the
+    entries come from (``paper: Liu2025 Methods`` names the lab's suppliers).
+    """
+
+    model_config = _CONFIG
+
+    supplier: str | None = Field(default=None, max_length=200)
+    supplier_part_number: str | None = Field(default=None, max_length=100)
+    moq: str | None = Field(default=None, max_length=40, description="minimum order quantity with its unit")
+    lead_time_weeks: float | None = Field(default=None, ge=0, le=104)
+    packaging: str | None = Field(default=None, max_length=200)
+    currency: str | None = Field(default=None, pattern=r"^[A-Z]{3}$")
+    source: str | None = None
+
+    _src = field_validator("source")(classmethod(lambda cls, v: check_source(v)))
+
+    @field_validator("moq")
+    @classmethod
+    def _moq_has_a_unit(cls, v: str | None) -> str | None:
+        if v is None:
+            return v
+        m = re.fullmatch(r"\s*([0-9][0-9,]*(?:\.[0-9]+)?)\s*(each|pcs)\s*", v)
+        if m:
+            amount, ok = float(m.group(1).replace(",", "")), True
+        else:
+            from pouchline.units import parse_quantity
+
+            q = parse_quantity(v)
+            amount = float(q.magnitude)
+            ok = any(q.check(dim) for dim in ("[mass]", "[length] ** 2", "[length]"))
+        if not ok or not amount > 0:
+            raise ValueError(f"{v!r} is not a minimum order quantity: give a number > 0 with a unit of mass, area, "
+                             "length or 'each' (e.g. '25 kg', '100 m2', '1000 each')")
+        return v.strip()
+
+
 #: Physical ranges of the material fields (the densest element, osmium, is 22.6 g/cm3; lithium
 #: metal, 3,860 mAh/g, has the highest capacity of any anode; nothing melts below absolute zero).
 _Density = Annotated[float, Field(gt=0, le=30, description="g/cm3, at most 30")]
@@ -211,6 +251,7 @@ class Material(BaseModel):
         default=None, description="for items sold per piece (tabs)"
     )
     price: Price
+    purchasing: Purchasing | None = Field(default=None, description="supplier, part number, MOQ, lead time, ...")
     hazards: list[Hazard] = Field(default_factory=list)
     notes: str | None = None
 

@@ -52,6 +52,9 @@ UNIT_ALIASES: dict[str, str] = {
     "h": "hour",
     "rpm": "revolution/minute",
     "V": "volt",
+    "mohm": "milliohm",
+    "ohm_cm2": "ohm*centimeter**2",
+    "mV_day": "millivolt/day",
     "W": "watt",
     "kW": "kilowatt",
     "ppm": "ppm",
@@ -202,6 +205,7 @@ def format_value(value: float, unit_key: str, digits: int = 4) -> str:
     shown = {"C": "°C", "um": "µm", "mg_cm2": "mg/cm²", "mAh_cm2": "mAh/cm²", "mAh_g": "mAh/g",
              "g_cm3": "g/cm³", "g_mol": "g/mol", "cm2": "cm²", "mm2": "mm²", "m2": "m²",
              "frac": "", "ratio": "", "count": "", "pct": "%", "C_rate": "C", "m_min": "m/min",
-             "m2_h": "m²/h", "J_g": "J/g", "J_gK": "J/(g·K)"}.get(unit_key, unit_key)
+             "m2_h": "m²/h", "J_g": "J/g", "J_gK": "J/(g·K)",
+             "mohm": "mΩ", "ohm_cm2": "Ω·cm²", "mV_day": "mV/day"}.get(unit_key, unit_key)
     txt = f"{value:.{digits}g}"
     return f"{txt} {shown}".strip() if shown not in ("%",) else f"{txt} %"

@@ -67,6 +67,10 @@ def design_values(recipe: Any, materials: MaterialLibrary) -> dict[str, DesignVa
     put("layers", c.layers, "count", "cell.packaging.layers")
     put("capacity_Ah", c.capacity_Ah, "Ah", "layers x electrode area x areal capacity")
     put("energy_Wh", c.energy_Wh, "Wh", "capacity x average voltage")
+    put("stack_area_cm2", c.layers * el * ew / 100.0, "cm2", "layers x electrode area (the layers in parallel)")
+    put("first_cycle_efficiency_pct", 100.0 * d.cathode.areal_capacity_mAh_cm2.target
+        / (d.cathode.active_loading_mg_cm2.target * d.cathode.first_charge_capacity_mAh_g.target / 1000.0), "pct",
+        "areal capacity / (active loading x first-charge capacity)")
     put("electrode_length_mm", el, "mm", "cell.packaging.electrode_length_mm")
     put("electrode_width_mm", ew, "mm", "cell.packaging.electrode_width_mm")
     put("electrode_area_cm2", area, "cm2", "electrode length x width")

@@ -74,11 +74,16 @@ def register(subparsers: Any) -> None:
 
     b = subparsers.add_parser(
         "bom", help="write the Excel bill of materials and cost workbook",
-        description="Write the multi-level bill of materials with the cost summary, breakdown, sensitivity, plant or "
-                    "line KPIs and assumptions as an Excel workbook whose totals are formulas.",
+        description="Write the multi-level bill of materials with the cost summary, an Inputs sheet (rates, prices, "
+                    "volume) that every process cost line and the BOM read by formula, quantities per cell, lot and "
+                    "year, a Purchasing sheet (supplier, part number, MOQ, lead time, packaging, currency, price age), "
+                    "breakdown, sensitivity, plant or line KPIs and assumptions, set up to print on A4.",
     )
     _add_common(b)
     b.add_argument("--out", "-o", required=True, metavar="FILE.xlsx", help="workbook to write (atomically)")
+    b.add_argument("--lot-cells", dest="lot_cells", type=positive_int, default=100, metavar="N",
+                   help="cells per lot for the quantities per lot on the BOM and Purchasing sheets (default 100, "
+                        "as plan's --lot-cells); the Inputs sheet holds it, so it can be changed in the workbook")
     b.set_defaults(func=run_bom)
 
 
@@ -239,7 +244,7 @@ def run_bom(args: argparse.Namespace) -> int:
     res = out["result"]
     bom = build_bom(res, out["recipe"], out["materials"])
     write_cost_workbook(out_path, res, bom, recipe=out["recipe"], materials=out["materials"], rates=out["rates"],
-                        sensitivity=out["sensitivity"])
+                        sensitivity=out["sensitivity"], lot_cells=args.lot_cells)
     print(f"wrote {out_path}: {res.cost_per_cell_usd:,.4g} USD per good cell, {res.cost_per_kWh_usd:,.0f} USD/kWh "
           f"({res.material_cost_per_kWh_usd:,.0f} USD/kWh materials)")
     return 0

@@ -71,6 +71,7 @@ def _cell_quantities(recipe, materials, args: argparse.Namespace):
 
 def run(args: argparse.Namespace) -> int:
     from pouchline.export.traveler import write_traveler
+    from pouchline.export.traveler_twin import twin_paths, write_twin
     from pouchline.export.traveler_model import (
         build_traveler, check_cells, check_lot, check_purpose, check_scrap_allowance,
     )
@@ -84,6 +85,10 @@ def run(args: argparse.Namespace) -> int:
         value = getattr(args, f"{role}_lot")
         genealogy[role] = check_lot(value, field=f"--{role}-lot") if value is not None else None
     out = check_out_path(args.out)
+    for twin_path in twin_paths(out):
+        if twin_path.is_dir():
+            raise InputError.single("--out", "", f"{str(twin_path)!r} (the traveler's twin, written beside the PDF) is a "
+                                    "folder; choose another --out name", value=args.out)
     template = load_template(args.template)
     scrap = check_scrap_allowance(args.scrap_allowance if args.scrap_allowance is not None
                                   else template.defaults.scrap_allowance_frac)
@@ -107,11 +112,13 @@ def run(args: argparse.Namespace) -> int:
         cell_format=cell_format, purpose=purpose,
     )
     result = write_traveler(out, traveler, template)
+    twin = write_twin(out, traveler)
     if note:
         print(f"note: {note}", file=sys.stderr)
     kind = "SAMPLE traveler" if traveler.is_sample else "production traveler"
     print(f"wrote {out}: {kind}, lot {lot}, {traveler.cells_text}, {result.pages} pages, recipe {recipe.id} rev "
           f"{recipe.revision} ({recipe.status}, {recipe.hash}), template {template.name}")
+    print(f"wrote {twin[0]} and {twin[1]}: the same route, limits and capture fields for an electronic batch record")
     return 0
 
 
@@ -122,7 +129,9 @@ def register(sub: argparse._SubParsersAction) -> None:
             "Print the batch traveler of one lot from the recipe: header with lot, recipe revision and content "
             "hash, QR code and Code128 on every page; material issue list for the lot size; the routing with "
             "every parameter's target, tolerance and unit, CTQ marks, rolling passes, in-process checks and "
-            "sign-off boxes; safety notes; genealogy. The PDF is written atomically to --out only. A production "
+            "sign-off boxes; safety notes; genealogy; the lot release. Beside the PDF go its machine-readable twin "
+            "(FILE.json: route, parameters, limits, capture fields, sign-offs) and an electronic-batch-record template "
+            "(FILE-capture.csv: one row per value to capture), all written atomically. A production "
             "traveler needs an approved recipe revision; --sample prints a marked sample from any revision."
         ),
     )
@@ -130,7 +139,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--lot", required=True, metavar="LOT", help=f"lot number ({_LOT_HELP}), e.g. L2611-0042")
     p.add_argument("--cells", required=True, type=positive_int, metavar="N", help="lot size in cells")
     p.add_argument("--out", required=True, metavar="FILE.pdf",
-                   help="output PDF; its folder must exist; an existing file is replaced atomically")
+                   help="output PDF; its folder must exist; an existing file is replaced atomically; FILE.json and "
+                        "FILE-capture.csv are written beside it")
     p.add_argument("--template", default=None, metavar="NAME",
                    help="layout: a name in templates/ (default, compact: templates/traveler-NAME.yaml) or a path "
                         "to a template .yaml (default: default)")

@@ -236,6 +236,7 @@ def _write_parts(plan: Any, out: Path, *, lot: str, lot_cells: int, template: An
     from pouchline.export.excel import write_cost_workbook
     from pouchline.export.traveler import write_traveler
     from pouchline.export.traveler_model import build_traveler
+    from pouchline.export.traveler_twin import write_twin
 
     written: list[Path] = []
 
@@ -251,7 +252,7 @@ def _write_parts(plan: Any, out: Path, *, lot: str, lot_cells: int, template: An
         put("simulation.json", _json(plan.experiment.to_dict()))
     bom = build_bom(cost, r, plan.materials)
     written.append(write_cost_workbook(out / "bom.xlsx", cost, bom, recipe=r, materials=plan.materials,
-                                       rates=plan.rates, sensitivity=plan.sensitivity))
+                                       rates=plan.rates, sensitivity=plan.sensitivity, lot_cells=lot_cells))
     # The traveler is for the planned cell, printed from the recipe revision that makes it (derived
     # for this plan when the format, layers or line differ from the recipe's), never for another cell.
     note = ""
@@ -274,6 +275,7 @@ def _write_parts(plan: Any, out: Path, *, lot: str, lot_cells: int, template: An
                             purpose="sample")
         write_traveler(out / "traveler.pdf", tr, template)
         written.append(out / "traveler.pdf")
+        written += write_twin(out / "traveler.pdf", tr)  # traveler.json, traveler-capture.csv
     if note:
         put("traveler-note.txt", note + "\n")
 

@@ -5,9 +5,12 @@ control recipe of one lot, computed in :mod:`~pouchline.export.traveler_model`) 
 :class:`~pouchline.export.traveler_template.TravelerTemplate` (the layout, from
 ``templates/``) and returns the PDF bytes; :func:`write_traveler` writes them atomically.
 
-Every page carries a header with the product, recipe id, revision and content hash, the lot
-number, lot size, issue date, "page i of n", a QR code (lot, recipe, revision, hash) and a
-Code128 of the lot number, all drawn with reportlab's own barcode module. All text from the
+Every page carries a header with the product, recipe id, revision and short content hash, the
+lot number, lot size, issue date, "page i of n", a QR code (lot, recipe, revision, full hash) and a
+Code128 of the lot number, all drawn with reportlab's own barcode module. Type is at least 9 pt
+(the template's ``fonts.small_pt``) and set points at least 11 pt (``fonts.setpoint_pt``); every
+value to record has a white box with its unit printed in it; internal field names and full sources
+are in the appendix. The PDF is dated the issue date and otherwise reproducible. All text from the
 recipe, the materials library and the template passes through :func:`xml.sax.saxutils.escape`
 before it reaches a Paragraph (Paragraph text is markup: an unescaped ``<EC:EMC>`` vanishes).
 
@@ -18,8 +21,11 @@ lacks are replaced by ASCII equivalents (``≤`` -> ``<=``) rather than printed 
 
 from __future__ import annotations
 
+import calendar
+import datetime as dt
 import io
 import os
+import time
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -30,7 +36,7 @@ from reportlab.graphics import renderPDF
 from reportlab.graphics.barcode import createBarcodeDrawing, qr
 from reportlab.graphics.shapes import Drawing
 from reportlab.lib import colors
-from reportlab.lib.enums import TA_LEFT
+from reportlab.lib.enums import TA_LEFT, TA_RIGHT
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
@@ -40,7 +46,7 @@ from reportlab.platypus import (
     CondPageBreak, KeepTogether, PageBreak, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle,
 )
 
-from pouchline.export.traveler_model import Traveler
+from pouchline.export.traveler_model import CAPTURE_DONE, Traveler, unit_style
 from pouchline.export.traveler_template import TravelerTemplate, render_text
 from pouchline.fileio import atomic_write
 
@@ -131,28 +137,34 @@ GRID = colors.HexColor("#7a7a7a")
 HEAD_BG = colors.HexColor("#2f3b4c")
 STEP_BG = colors.HexColor("#dde4ee")
 CTQ_BG = colors.HexColor("#fff2b3")
-FIXED_BG = colors.HexColor("#eeeeee")
+FIXED_BG = colors.HexColor("#e4e4e4")
+RECORD_BG = colors.HexColor("#f6f8fb")
 WARN = colors.HexColor("#b00020")
 WARN_BG = colors.HexColor("#fdeced")
+GREY_TEXT = "#555555"
 
 
 class _Styles:
     def __init__(self, t: TravelerTemplate) -> None:
         f = _fonts()
-        b, s, h = t.fonts.body_pt, t.fonts.small_pt, t.fonts.heading_pt
+        b, s, h, sp = t.fonts.body_pt, t.fonts.small_pt, t.fonts.heading_pt, t.fonts.setpoint_pt
         self.body = ParagraphStyle("body", fontName=f.regular, fontSize=b, leading=b * 1.2, textColor=INK,
                                    alignment=TA_LEFT)
         self.bold = ParagraphStyle("bold", parent=self.body, fontName=f.bold)
         self.small = ParagraphStyle("small", parent=self.body, fontSize=s, leading=s * 1.2)
-        self.small_grey = ParagraphStyle("small_grey", parent=self.small, textColor=colors.HexColor("#555555"))
+        self.small_grey = ParagraphStyle("small_grey", parent=self.small, textColor=colors.HexColor(GREY_TEXT))
         self.italic = ParagraphStyle("italic", parent=self.small, fontName=f.italic)
         self.head = ParagraphStyle("head", parent=self.body, fontName=f.bold, textColor=colors.white)
         self.section = ParagraphStyle("section", parent=self.body, fontName=f.bold, fontSize=h, leading=h * 1.2,
                                       textColor=colors.white)
-        self.step = ParagraphStyle("step", parent=self.body, fontName=f.bold, fontSize=b + 1, leading=(b + 1) * 1.25)
-        self.step_no = ParagraphStyle("step_no", parent=self.step, fontSize=b + 3, leading=(b + 3) * 1.2)
+        self.step = ParagraphStyle("step", parent=self.body, fontName=f.bold, fontSize=h, leading=h * 1.25)
+        self.step_no = ParagraphStyle("step_no", parent=self.step, fontSize=h + 2, leading=(h + 2) * 1.2)
         self.warn = ParagraphStyle("warn", parent=self.body, textColor=WARN, fontName=f.bold)
         self.label = ParagraphStyle("label", parent=self.small, textColor=colors.HexColor("#444444"))
+        self.setpoint = ParagraphStyle("setpoint", parent=self.body, fontSize=sp, leading=sp * 1.2)
+        self.setpoint_bold = ParagraphStyle("setpoint_bold", parent=self.setpoint, fontName=f.bold)
+        self.unit_in_box = ParagraphStyle("unit_in_box", parent=self.small, alignment=TA_RIGHT,
+                                          textColor=colors.HexColor(GREY_TEXT))
 
 
 def _base_table_style(f: _Fonts, t: TravelerTemplate, header_rows: int = 1) -> list[tuple]:
@@ -181,6 +193,26 @@ def _box(height_mm: float) -> Spacer:
     return Spacer(1, max(height_mm * mm - _PAD_V, 1))
 
 
+def _labelled_boxes(items: Sequence[tuple[str, str]], width: float, height_mm: float, st: "_Styles",
+                    f: _Fonts, t: TravelerTemplate, note: str = "") -> Table:
+    """A row of write-in boxes, each with its label above and its unit at the right: equipment,
+    quantities, times. ``note`` (a limit) takes the last cell, shaded, when given."""
+    cells: list[Any] = []
+    for label, unit in items:
+        cells.append([Paragraph(_x(label), st.label), Spacer(1, max(height_mm * mm - 2 * _PAD_V - 11, 4)),
+                      Paragraph(_x(unit), st.unit_in_box) if unit else Spacer(1, 1)])
+    n = len(items) + (1 if note else 0)
+    widths = [width / n] * n
+    if note:
+        cells.append(Paragraph(_x(note), st.bold))
+    table = Table([cells], colWidths=widths)
+    cmds = _base_table_style(f, t, header_rows=0)
+    if note:
+        cmds.append(("BACKGROUND", (n - 1, 0), (n - 1, 0), WARN_BG))
+    table.setStyle(TableStyle(cmds))
+    return table
+
+
 # -- barcodes -------------------------------------------------------------------------------------
 def qr_drawing(data: str, size: float) -> Drawing:
     """A QR code of ``data`` (error correction M) scaled to ``size`` points square."""
@@ -192,17 +224,16 @@ def qr_drawing(data: str, size: float) -> Drawing:
 
 
 def code128_drawing(value: str, bar_height: float, max_width: float) -> Drawing:
-    """A Code128 of ``value`` with its human-readable text, bars narrowed to fit ``max_width``.
+    """A Code128 of ``value`` (the lot number, printed large beside it), bars narrowed to fit ``max_width``.
 
     Bars stay at least 0.19 mm (7.5 mil) wide so a handheld scanner still reads them.
     """
-    font = _fonts().mono
 
     def make(bw: float) -> Drawing:
-        return createBarcodeDrawing("Code128", value=value, barHeight=bar_height, barWidth=bw, humanReadable=True,
-                                    fontName=font, fontSize=8)
+        return createBarcodeDrawing("Code128", value=value, barHeight=bar_height, barWidth=bw, humanReadable=False,
+                                    quiet=True)
 
-    bw = 0.33 * mm
+    bw = 0.3 * mm
     d = make(bw)
     if d.width > max_width:
         d = make(max(bw * max_width / d.width, 0.19 * mm))
@@ -211,7 +242,12 @@ def code128_drawing(value: str, bar_height: float, max_width: float) -> Drawing:
 
 # -- page furniture -------------------------------------------------------------------------------
 class _Page:
-    """Draws the header and footer on every page; the page count comes at save time."""
+    """Draws the header and footer on every page; the page count comes at save time.
+
+    Left: title, product, recipe and revision with its short hash, the parent revision and the
+    SAMPLE banner; middle: the lot number, its Code128, lot size and date, "page i of n"; right:
+    the QR code (lot, recipe, revision, full hash). No text is smaller than ``fonts.small_pt``.
+    """
 
     def __init__(self, tr: Traveler, t: TravelerTemplate, ctx: dict[str, Any]) -> None:
         self.tr, self.t = tr, t
@@ -223,7 +259,7 @@ class _Page:
         self.bottom = m.bottom * mm
         self.header_h = t.header.height_mm * mm
         self.title = _safe(render_text(t, "header.title", t.header.title, ctx))
-        self.product = _safe(render_text(t, "header.product", t.header.product, ctx))
+        self.product = _safe(unit_style(render_text(t, "header.product", t.header.product, ctx)))
         self.footer = _safe(render_text(t, "footer.text", t.footer.text, ctx))
         qs = t.header.qr_size_mm * mm
         self.qr = qr_drawing(tr.qr, qs)
@@ -267,68 +303,63 @@ class _Page:
         c.rect(left, bottom, right - left, self.header_h)
         qs = t.header.qr_size_mm * mm
         pad = 2 * mm
-        # QR at the right, Code128 left of it: drawn once into a form, placed on every page
+        b, sp = t.fonts.body_pt, t.fonts.small_pt
+        # right: QR with its caption below
         qx = right - qs - pad
-        cx = qx - self.code.width - pad
-        if not self.form_done:
+        mid_w = max(self.code.width, pdfmetrics.stringWidth(tr.lot, f.bold, t.fonts.lot_pt),
+                    pdfmetrics.stringWidth(f"{tr.cells_text} · {tr.issued.isoformat()}", f.regular, b)) + pad
+        mx = qx - 2 * pad - mid_w
+        if not self.form_done:  # drawn once into a form, placed on every page
             c.beginForm("pl_barcodes")
-            renderPDF.draw(self.qr, c, qx, bottom + (self.header_h - qs) / 2)
-            renderPDF.draw(self.code, c, cx, top - pad - self.code.height)
+            renderPDF.draw(self.qr, c, qx, top - pad / 2 - qs)
             c.endForm()
             self.form_done = True
         c.doForm("pl_barcodes")
-        c.setFont(f.regular, t.fonts.small_pt)
-        c.drawString(cx + 1 * mm, bottom + pad, _safe("QR: lot · recipe · rev · hash"))
-        # middle block: lot, size, date, page
-        mid_w = min(max(0.22 * (right - left), 42 * mm), 58 * mm)
-        mx = cx - pad - mid_w
         c.setLineWidth(0.5)
         c.line(mx - pad, bottom, mx - pad, top)
-        c.line(cx - pad / 2, bottom, cx - pad / 2, top)
-        y = top - pad - t.fonts.small_pt
-        c.setFont(f.regular, t.fonts.small_pt)
+        c.line(qx - pad, bottom, qx - pad, top)
+        # middle: LOT, the lot number, its Code128, size and date, page i of n
+        y = top - pad - sp
+        c.setFont(f.regular, sp)
         c.drawString(mx, y, "LOT")
         lot_pt = t.fonts.lot_pt
-        while lot_pt > 7 and pdfmetrics.stringWidth(tr.lot, f.bold, lot_pt) > mid_w - pad:
+        while lot_pt > 12 and pdfmetrics.stringWidth(tr.lot, f.bold, lot_pt) > mid_w - pad:
             lot_pt -= 0.5
-        y -= t.fonts.lot_pt + 1
+        y -= lot_pt + 0.5
         c.setFont(f.bold, lot_pt)
         c.drawString(mx, y, tr.lot)
-        b = t.fonts.body_pt
-        y -= b + 4
+        y -= self.code.height + 1.5 * mm
+        renderPDF.draw(self.code, c, mx, y)
+        y -= b + 2
         c.setFont(f.regular, b)
-        c.drawString(mx, y, _safe(f"Lot size: {tr.cells_text}"))
-        y -= b + 2.5
-        c.drawString(mx, y, _safe(f"Date issued: {tr.issued.isoformat()}"))
+        c.drawString(mx, y, _safe(f"{tr.cells_text} · {tr.issued.isoformat()}"))
         y -= b + 3
         self.count_at = (mx, y)  # "page i of n" drawn at save time
-        # left block: title, product, recipe, hash; the status banner at the bottom
+        # left: title, product, recipe with its short hash, parent, the status banner at the bottom
         lw = mx - 2 * pad - left - pad
         x = left + pad
         banner = tr.is_sample or (t.header.status_banner and tr.status != "approved")
-        floor = bottom + pad + ((b + 2) if banner else 0)
-        sp = t.fonts.small_pt
-        title = [(f.bold, t.fonts.heading_pt, line) for line in self._fit(c, self.title, f.bold, t.fonts.heading_pt, lw)]
-        recipe_line = (f"Recipe {tr.recipe_id}  rev {tr.revision}" + ("" if banner else f"  ({tr.status})")
-                       + (f", {tr.parent_text}" if tr.parent_text else ""))
-        full = f"Content hash {tr.content_hash}"
-        variants = [(2, full, 2), (1, full, 2), (2, full, 1), (1, full, 1), (1, f"Hash {tr.short_hash}", 1)]
-        for product_lines, hash_text, hash_lines in variants:
+        floor = bottom + pad + ((b + 3) if banner else 0)
+        title = [(f.bold, t.fonts.heading_pt, ln) for ln in self._fit(c, self.title, f.bold, t.fonts.heading_pt, lw)]
+        recipe_line = (f"Recipe {tr.recipe_id} rev {tr.revision}" + ("" if banner else f" ({tr.status})")
+                       + f" · hash {tr.short_hash}")
+        parent = [(f.regular, sp, ln) for ln in self._fit(c, tr.parent_text, f.regular, sp, lw, lines=1)] \
+            if tr.parent_text else []
+        lines: list[tuple[str, float, str]] = []
+        for product_lines in (2, 1):
             lines = list(title)
             lines += [(f.bold, b, ln) for ln in self._fit(c, self.product, f.bold, b, lw, lines=product_lines)]
             lines += [(f.regular, b, ln) for ln in self._fit(c, recipe_line, f.regular, b, lw, lines=2)]
-            lines += [(f.regular, sp, ln) for ln in self._fit(c, hash_text, f.regular, sp, lw, lines=hash_lines,
-                                                              hard=True)]
-            height = sum(size * 1.25 for _, size, _ in lines)
-            if top - pad - height >= floor:
+            lines += parent
+            if top - pad - sum(size * 1.22 for _, size, _ in lines) >= floor:
                 break
         y = top - pad
         for font, size, text in lines:
-            y -= size * 1.25
+            y -= size * 1.22
             if y < floor - 1:
                 break
             c.setFont(font, size)
-            c.drawString(x, y + 0.25 * size, text)
+            c.drawString(x, y + 0.22 * size, text)
         if banner:
             c.setFillColor(WARN)
             c.setFont(f.bold, b)
@@ -340,9 +371,10 @@ class _Page:
         # footer
         c.setLineWidth(0.5)
         c.line(left, self.bottom, right, self.bottom)
-        c.setFont(f.regular, t.fonts.small_pt)
-        for i, line in enumerate(self._fit(c, self.footer, f.regular, t.fonts.small_pt, right - left - 40 * mm, 2)):
-            c.drawString(left, self.bottom - (i + 1) * (t.fonts.small_pt + 2), line)
+        c.setFont(f.regular, sp)
+        count_w = pdfmetrics.stringWidth(f"Lot {tr.lot} · page 999 of 999", f.regular, sp) + 4 * mm
+        for i, line in enumerate(self._fit(c, self.footer, f.regular, sp, right - left - count_w, 2)):
+            c.drawString(left, self.bottom - (i + 1) * (sp + 2), line)
         c.restoreState()
 
     def draw_count(self, c: Canvas, page: int, pages: int) -> None:
@@ -357,12 +389,36 @@ class _Page:
         c.restoreState()
 
 
+class _IssueDate:
+    """reportlab's timestamp, fixed at the issue date (midnight UTC): the PDF's CreationDate and ModDate.
+
+    The document stays reproducible: the same inputs and date give the same bytes.
+    """
+
+    def __init__(self, day: dt.date) -> None:
+        self.t = float(calendar.timegm(day.timetuple()))
+        self.lt = time.gmtime(self.t)
+        self.YMDhms = tuple(self.lt)[:6]
+        self.dhh = self.dmm = 0
+        self.tzname = "UTC"
+
+    @property
+    def datetime(self) -> dt.datetime:
+        return dt.datetime.fromtimestamp(self.t, dt.timezone.utc)
+
+    @property
+    def asctime(self) -> str:
+        return time.asctime(self.lt)
+
+
 def _canvas_maker(page: _Page) -> type[Canvas]:
-    """A canvas that holds its pages until the end so every header can say 'page i of n'."""
+    """A canvas that holds its pages until the end so every header can say 'page i of n', dated
+    the traveler's issue date."""
 
     class NumberedCanvas(Canvas):
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             super().__init__(*args, **kwargs)
+            self._doc._timeStamp = _IssueDate(page.tr.issued)
             self._pl_states: list[dict] = []
 
         def showPage(self) -> None:  # noqa: N802 (reportlab's name)
@@ -390,6 +446,7 @@ class _Builder:
         m = t.page.margins_mm
         # the document frame (see render_traveler_pages) less the Frame's own 6 pt paddings
         self.frame_h = (t.page.size_mm[1] - (m.top + t.header.height_mm + 3) - (m.bottom + 2)) * mm - 12
+        self.step_no = {step.id: step.no for step in tr.routing}
 
     def text(self, field: str, text: str) -> str:
         return render_text(self.t, field, text, self.ctx)
@@ -397,13 +454,24 @@ class _Builder:
     def P(self, text: Any, style: ParagraphStyle | None = None) -> Paragraph:
         return Paragraph(_x(text), style or self.st.body)
 
+    def steps_text(self, step_ids: Sequence[str]) -> str:
+        """Step numbers of ids, ``'1-4'`` for a run: the card names steps by number."""
+        nos = sorted({self.step_no[s] for s in step_ids if s in self.step_no})
+        runs: list[str] = []
+        for n in nos:
+            if runs and runs[-1].split("–")[-1] == str(n - 1):
+                runs[-1] = runs[-1].split("–")[0] + f"–{n}"
+            else:
+                runs.append(str(n))
+        return ", ".join(runs)
+
     def title_bar(self, i: int, section: Any) -> list:
         title = self.text(f"sections[{i}].title", section.title)
         out: list = []
         if title:
             bar = Table([[Paragraph(_x(title), self.st.section)]], colWidths=[self.frame_w])
             bar.setStyle(TableStyle([("BACKGROUND", (0, 0), (-1, -1), HEAD_BG),
-                                     ("TOPPADDING", (0, 0), (-1, -1), 2), ("BOTTOMPADDING", (0, 0), (-1, -1), 2.5)]))
+                                     ("TOPPADDING", (0, 0), (-1, -1), 2), ("BOTTOMPADDING", (0, 0), (-1, -1), 3)]))
             out.append(bar)
         intro = self.text(f"sections[{i}].intro", section.intro)
         if intro:
@@ -434,12 +502,16 @@ class _Builder:
         w = self.frame_w
         rows = [
             [L("Lot"), B(tr.lot), L("Lot size"), B(tr.cells_text), L("Date issued"), V(tr.issued.isoformat())],
-            [L("Recipe"), V(f"{tr.recipe_id} rev {tr.revision} ({tr.status})"), L("Cell format"),
-             V(tr.cell_format or "-"), L("Scrap allowance"), V(tr.scrap_text)],
-            [L("Planned start"), _box(7), L("Released to the line by"), _box(7), L("Date"), _box(7)],
+            [L("Recipe"), V(f"{tr.recipe_id} rev {tr.revision} ({tr.status})" +
+                            (f", {tr.parent_text}" if tr.parent_text else "")),
+             L("Cell format"), V(tr.cell_format or "-"), L("Scrap allowance"), V(tr.scrap_text)],
+            [L("Content hash"), Paragraph(_x(tr.content_hash), st.small), "", "", "", ""],
+            [L("Planned start"), _box(8), L("Released to the line by"), _box(8), L("Date"), _box(8)],
         ]
-        table = Table(rows, colWidths=[f_ * w for f_ in (0.10, 0.30, 0.12, 0.18, 0.12, 0.18)])
-        table.setStyle(TableStyle(_base_table_style(self.f, self.t, header_rows=0)))
+        table = Table(rows, colWidths=[f_ * w for f_ in (0.13, 0.27, 0.14, 0.2, 0.12, 0.14)])
+        cmds = _base_table_style(self.f, self.t, header_rows=0)
+        cmds.append(("SPAN", (1, 2), (5, 2)))
+        table.setStyle(TableStyle(cmds))
         return [KeepTogether(self.title_bar(i, s) + [table]), Spacer(1, 3 * mm)]
 
     # safety --------------------------------------------------------------------------------
@@ -459,7 +531,7 @@ class _Builder:
         flow = self.title_bar(i, s)
         flow.append(Paragraph(_x("Atmospheres of this route: " + "; ".join(atms)), st.body))
         flow.append(Spacer(1, 1.5 * mm))
-        table = Table(rows, colWidths=[0.19 * w, 0.72 * w, 0.09 * w], repeatRows=1)
+        table = Table(rows, colWidths=[0.24 * w, 0.65 * w, 0.11 * w], repeatRows=1)
         cmds = _base_table_style(self.f, self.t)
         cmds.append(("BACKGROUND", (0, 1), (0, -1), WARN_BG))
         table.setStyle(TableStyle(cmds))
@@ -486,7 +558,6 @@ class _Builder:
         listed = bool(safety is not None and safety.material_hazards)
         hazard_ref = {h.id: f"M{k}" for k, h in enumerate(tr.hazards, start=1)} if listed else {}
         safety_ref = {n.id: f"S{k}" for k, n in enumerate(tr.safety, start=1)}
-        step_no = {step.id: step.no for step in tr.routing}
         items = lines if lines is not None else [None] * len(tr.issue_materials)
         for k, line in enumerate(items, start=1):
             mid, name = (line.material_id, line.name) if line is not None else tr.issue_materials[k - 1]
@@ -498,15 +569,15 @@ class _Builder:
             cells = {
                 "number": Paragraph(str(k), st.body),
                 "material": Paragraph(
-                    f"<b>{_x(name)}</b>  <font size={self.t.fonts.small_pt} color='#666666'>{_x(mid)}</font>"
+                    f"<b>{_x(unit_style(name))}</b>"
                     + (f"  <font color='#b00020'>{_x('⚠ ' + ', '.join(refs))}</font>" if refs else ""), st.body),
-                "used_at": Paragraph(_x(", ".join(f"{step_no.get(u, '?')} {u}" for u in used)), st.small),
+                "used_at": Paragraph(_x(self.steps_text(used)), st.body),
                 "per_cell": Paragraph(_x(line.per_cell_text if line else ""), st.body),
                 "scrap": Paragraph(_x(f"{100 * line.scrap_allowance:g} %" if line else ""), st.body),
-                "required": Paragraph(_x(line.required_text if line else ""), st.bold),
+                "required": Paragraph(_x(line.required_text if line else ""), st.setpoint_bold),
                 "unit": Paragraph(_x(line.unit if line else ""), st.body),
                 "supplier_lot": _box(s.row_height_mm),
-                "weighed": _box(s.row_height_mm),
+                "weighed": [_box(s.row_height_mm - 4), Paragraph(_x(line.unit if line else ""), st.unit_in_box)],
                 "issued_by": _box(s.row_height_mm),
             }
             rows.append([cells[c.key] for c in cols])
@@ -526,12 +597,11 @@ class _Builder:
         head = [Paragraph(_x(self.text(f"sections[{i}].columns[{j}].title", c.title)), st.head)
                 for j, c in enumerate(cols)]
         rows: list[list] = [head]
-        step_no = {step.id: step.no for step in tr.routing}
         for g in tr.genealogy:
             cells = {
                 "role": Paragraph(_x(g.role), st.body),
-                "description": Paragraph(_x(g.description), st.bold),
-                "produced_at": Paragraph(_x(", ".join(f"{step_no.get(p, '?')} {p}" for p in g.produced_at)), st.small),
+                "description": Paragraph(_x(unit_style(g.description)), st.bold),
+                "produced_at": Paragraph(_x(self.steps_text(g.produced_at)), st.body),
                 "lot": Paragraph(_x(g.lot), st.bold) if g.lot else _box(s.row_height_mm),
                 "qty_used": _box(s.row_height_mm),
                 "verified_by": _box(s.row_height_mm),
@@ -554,13 +624,26 @@ class _Builder:
         cmds = _base_table_style(self.f, t)
         safety_ref = {n_.id: f"S{k}" for k, n_ in enumerate(tr.safety, start=1)}
         first_text = 1 if keys[0] == "number" else 0
-        groups = _signoff_groups(widths[first_text:], 4)
+        span_w = sum(widths[first_text:])
         blocks: list[tuple[int, int]] = []
+
+        def spanned(content: Any, label: str = "", shade: Any = None) -> int:
+            row = [""] * n
+            if first_text:
+                row[0] = Paragraph(_x(label), st.label) if label else ""
+            row[first_text] = content
+            rows.append(row)
+            r = len(rows) - 1
+            cmds.append(("SPAN", (first_text, r), (n - 1, r)))
+            if shade is not None:
+                cmds.append(("BACKGROUND", (0, r), (-1, r), shade))
+            return r
+
         for step in tr.routing:
             start = len(rows)
             # step header: number, name, where, with what, safety
             no_txt = "" if first_text else f"{step.no}. "
-            info = [f"<b>{no_txt}{_x(step.name)}</b>  <font size={t.fonts.small_pt}>[{_x(step.id)}]</font>"]
+            info = [f"<b>{no_txt}{_x(step.name)}</b>"]
             where = f"Atmosphere: {step.atmosphere}"
             if step.equipment:
                 where += f"  ·  Equipment: {step.equipment}"
@@ -575,48 +658,50 @@ class _Builder:
             if step.safety:
                 refs = "; ".join(f"{safety_ref.get(sid, sid)} {title}" for sid, title in step.safety)
                 info.append(f"<font color='#b00020'><b>{_x('⚠ Safety: ' + refs)}</b></font>")
-            hdr_cell = Paragraph("<br/>".join(info), st.body)
             row = [""] * n
             if first_text:
                 row[0] = Paragraph(str(step.no), st.step_no)
-            row[first_text] = hdr_cell
+            row[first_text] = [Paragraph(info[0], st.step), Paragraph("<br/>".join(info[1:]), st.body)]
             rows.append(row)
             r = len(rows) - 1
             cmds += [("SPAN", (first_text, r), (n - 1, r)), ("BACKGROUND", (0, r), (-1, r), STEP_BG),
                      ("LINEABOVE", (0, r), (-1, r), 1.2, INK)]
             if step.notes:
-                row = [""] * n
-                row[first_text] = Paragraph(_x("Note: " + step.notes), st.italic)
-                rows.append(row)
-                r = len(rows) - 1
-                cmds.append(("SPAN", (first_text, r), (n - 1, r)))
-            sub = 0
+                spanned(Paragraph(_x("Note: " + step.notes), st.italic))
+            # what every step records: equipment, calibration, quantities; times against a limit
+            boxes = [(rec.label, rec.unit) for rec in step.records
+                     if rec.field in ("equipment_id", "calibration_due", "qty_in", "qty_out", "qty_scrap")]
+            spanned(_labelled_boxes(boxes, span_w, s.row_height_mm + 2, st, self.f, t), shade=RECORD_BG)
+            cmds.append(("LEFTPADDING", (first_text, len(rows) - 1), (first_text, len(rows) - 1), 0))
+            cmds.append(("RIGHTPADDING", (first_text, len(rows) - 1), (first_text, len(rows) - 1), 0))
+            if step.time_limit:
+                times = [(rec.label, "") for rec in step.records if rec.field in ("start_time", "end_time")]
+                spanned(_labelled_boxes(times, span_w, s.row_height_mm + 2, st, self.f, t,
+                                        note=f"Limit: {step.time_limit}"), shade=RECORD_BG)
+                cmds.append(("LEFTPADDING", (first_text, len(rows) - 1), (first_text, len(rows) - 1), 0))
+                cmds.append(("RIGHTPADDING", (first_text, len(rows) - 1), (first_text, len(rows) - 1), 0))
             for rr in step.rows:
                 if rr.kind == "setting" and not s.settings:
                     continue
-                sub += 1
-                rows.append([self._routing_cell(k, rr, step.no, sub, s) for k in keys])
+                rows.append([self._routing_cell(k, rr, s, keys) for k in keys])
                 r = len(rows) - 1
                 if rr.ctq and "ctq" in keys:
                     cmds.append(("BACKGROUND", (keys.index("ctq"), r), (keys.index("ctq"), r), CTQ_BG))
-                if not rr.record and "actual" in keys:
-                    cmds.append(("BACKGROUND", (keys.index("actual"), r), (keys.index("actual"), r), FIXED_BG))
+                if "actual" in keys:
+                    j = keys.index("actual")
+                    if not rr.capture:
+                        cmds.append(("BACKGROUND", (j, r), (j, r), FIXED_BG))
+                    elif rr.per_cell:
+                        cmds += [("LEFTPADDING", (j, r), (j, r), 0), ("RIGHTPADDING", (j, r), (j, r), 0),
+                                 ("TOPPADDING", (j, r), (j, r), 0), ("BOTTOMPADDING", (j, r), (j, r), 0)]
                 if rr.kind in ("pass", "env"):
-                    cmds.append(("BACKGROUND", (first_text, r), (first_text, r), colors.HexColor("#f6f8fb")))
+                    cmds.append(("BACKGROUND", (first_text, r), (first_text, r), RECORD_BG))
             # sign-off boxes
-            labels = ["Qty in / qty out", "Operator (name, signature)",
-                      "Verifier" + (" (required: CTQ step)" if step.has_ctq else ""), "Date / time"]
-            row = [""] * n
-            if first_text:
-                row[0] = Paragraph("Sign", st.label)
-            for g, (a, b) in enumerate(groups):
-                label = labels[g] if len(groups) == 4 else " / ".join(labels[g::len(groups)])
-                row[first_text + a] = [Paragraph(_x(label), st.label), _box(s.signoff_height_mm - 3)]
-                if b > a:
-                    cmds.append(("SPAN", (first_text + a, len(rows)), (first_text + b, len(rows))))
-            rows.append(row)
-            r = len(rows) - 1
-            cmds.append(("LINEBELOW", (0, r), (-1, r), 1.2, INK))
+            sign = [(rec.label, "") for rec in step.records if rec.field in ("operator", "verifier", "signed_at")]
+            r = spanned(_labelled_boxes(sign, span_w, s.signoff_height_mm, st, self.f, t), label="Sign")
+            cmds += [("LEFTPADDING", (first_text, r), (first_text, r), 0),
+                     ("RIGHTPADDING", (first_text, r), (first_text, r), 0),
+                     ("LINEBELOW", (0, r), (-1, r), 1.2, INK)]
             blocks.append((start, r))
         cmds += self._keep_together(rows, widths, cmds, blocks, s.keep_steps_together)
         table = Table(rows, colWidths=widths, repeatRows=1)
@@ -640,7 +725,7 @@ class _Builder:
             if whole and sum(heights[start:end + 1]) <= avail:
                 out.append(("NOSPLIT", (0, start), (-1, end)))
                 continue
-            head_hi = min(start + 3, end)  # heading, note and the first rows
+            head_hi = min(start + 3, end)  # heading, records and the first rows
             while head_hi > start and sum(heights[start:head_hi + 1]) > avail / 2:
                 head_hi -= 1
             tail_lo = max(end - 2, head_hi + 1)  # the last rows and the sign-off
@@ -652,64 +737,109 @@ class _Builder:
                 out.append(("NOSPLIT", (0, tail_lo), (-1, end)))
         return out
 
-    def _routing_cell(self, key: str, rr: Any, step_no: int, sub: int, s: Any) -> Any:
+    def _actual_cell(self, rr: Any, s: Any, width: float) -> Any:
+        """The box for the actual: the unit at its top right; for a check of every cell the lot's
+        minimum, maximum and cells rejected; a tick box for a sequence; grey when nothing is recorded."""
+        st = self.st
+        if not rr.capture:
+            return _box(s.fixed_row_height_mm)
+        if rr.capture == CAPTURE_DONE:
+            return [Paragraph(_x("☐ done (initials)"), st.body), _box(s.row_height_mm - 5)]
+        if rr.per_cell:
+            items = [(w, rr.unit if w != "rejected" else "cells") for w in rr.capture]
+            labels = {"min": "lot min.", "max": "lot max.", "rejected": "rejected"}
+            inner = Table([[Paragraph(_x(labels[w]), st.label), Paragraph(_x(u), st.unit_in_box)] for w, u in items],
+                          colWidths=[0.5 * width, 0.5 * width], rowHeights=[max(s.row_height_mm * mm * 0.62, 13)] * len(items))
+            inner.setStyle(TableStyle([("LINEBELOW", (0, 0), (-1, -2), 0.4, GRID), ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                                       ("TOPPADDING", (0, 0), (-1, -1), 1), ("BOTTOMPADDING", (0, 0), (-1, -1), 1),
+                                       ("LEFTPADDING", (0, 0), (-1, -1), 3), ("RIGHTPADDING", (0, 0), (-1, -1), 3)]))
+            return inner
+        return [Paragraph(_x(rr.unit), st.unit_in_box), _box(s.row_height_mm - 5)]
+
+    def _routing_cell(self, key: str, rr: Any, s: Any, keys: Sequence[str]) -> Any:
         st = self.st
         if key == "number":
-            return Paragraph(f"{step_no}.{sub}", st.small_grey)
+            return Paragraph(_x(rr.no), st.small_grey)
         if key == "item":
             text = _x(rr.label)
-            if rr.field and rr.kind in ("param", "setting", "check"):
-                text += f"  <font size={self.t.fonts.small_pt} color='#666666'>{_x(rr.field)}</font>"
-            return Paragraph(text, st.bold if rr.ctq else st.body)
+            out = [Paragraph(text, st.bold if rr.ctq else st.body)]
+            if "method" not in keys and rr.method:
+                out.append(Paragraph(_x(rr.method), st.small_grey))
+            return out
         if key == "target":
-            return Paragraph(_x(rr.target), st.bold if rr.ctq else st.body)
+            one_sided = rr.limits and rr.limits[0] in "≤≥<" and rr.kind in ("check", "env")
+            text = rr.limits if one_sided else rr.target
+            if "tolerance" not in keys and not one_sided and rr.tolerance.startswith("±"):
+                text = f"{rr.target} {rr.tolerance}"
+            return Paragraph(_x(text), st.setpoint_bold if rr.ctq else st.setpoint)
         if key == "tolerance":
-            return Paragraph(_x(rr.tolerance), st.body)
+            return Paragraph(_x(rr.tolerance if rr.tolerance != "nominal" or rr.record else ""), st.body)
         if key == "unit":
             return Paragraph(_x(rr.unit), st.body)
         if key == "limits":
-            return Paragraph(_x(rr.limits), st.body)
+            return Paragraph(_x(rr.limits), st.setpoint_bold if rr.ctq else st.setpoint)
         if key == "ctq":
             return Paragraph("CTQ", st.warn) if rr.ctq else ""
         if key == "source":
-            return Paragraph(_x(rr.source), st.italic)
+            return Paragraph(_x(rr.source_tag), st.italic)
         if key == "method":
             return Paragraph(_x(rr.method), st.small)
         if key == "actual":
-            if rr.record:
-                return _box(s.row_height_mm)
-            return _box(s.fixed_row_height_mm)
+            width = next(c.width_mm for c in s.columns if c.key == "actual") * mm
+            return self._actual_cell(rr, s, width)
         raise KeyError(key)
 
     # release -------------------------------------------------------------------------------
     def section_release(self, i: int, s: Any) -> list:
-        st = self.st
+        st, tr = self.st, self.tr
         w = self.frame_w
-        labels = ["Cells started", "Cells good", "Cells scrapped (attach NCRs)",
-                  "QA disposition: released / hold / scrap", "QA name and signature", "Date"]
-        widths = [0.12, 0.12, 0.18, 0.24, 0.22, 0.12]
-        row = [[Paragraph(_x(lab), st.label), _box(s.row_height_mm - 3)] for lab in labels]
-        table = Table([row], colWidths=[f_ * w for f_ in widths])
-        table.setStyle(TableStyle(_base_table_style(self.f, self.t, header_rows=0)))
-        return [KeepTogether(self.title_bar(i, s) + [table]), Spacer(1, 3 * mm)]
+        flow = self.title_bar(i, s)
+        crit = tr.release_criteria
+        if crit:
+            head = [Paragraph(_x(h), st.head) for h in ("Row", "Acceptance criterion (every cell)", "Accept range",
+                                                        "Met by every released cell")]
+            rows: list[list] = [head]
+            for step, r in crit:
+                rows.append([Paragraph(_x(r.no), st.body), Paragraph(_x(r.label.removeprefix("Check: ")), st.body),
+                             Paragraph(_x(f"{r.limits} {r.unit}".strip()), st.setpoint_bold),
+                             Paragraph(_x("☐ yes    ☐ no"), st.body)])
+            rows.append([Paragraph("", st.body), Paragraph(_x("Every CTQ actual in range, every step signed, all NCRs "
+                                                               "closed"), st.bold), "",
+                         Paragraph(_x("☐ yes    ☐ no"), st.body)])
+            table = Table(rows, colWidths=[0.09 * w, 0.5 * w, 0.19 * w, 0.22 * w], repeatRows=1)
+            cmds = _base_table_style(self.f, self.t)
+            cmds.append(("SPAN", (1, len(rows) - 1), (2, len(rows) - 1)))
+            table.setStyle(TableStyle(cmds))
+            flow += [table, Spacer(1, 2 * mm)]
+        from pouchline.export.traveler_twin import RELEASE_RECORDS
 
+        boxes = [(lab, unit) for _f, lab, unit in RELEASE_RECORDS]
+        flow.append(_labelled_boxes(boxes[:3], w, s.row_height_mm, st, self.f, self.t))
+        flow.append(_labelled_boxes(boxes[3:], w, s.row_height_mm, st, self.f, self.t))
+        return [KeepTogether(flow), Spacer(1, 3 * mm)]
 
-def _signoff_groups(widths: Sequence[float], k: int) -> list[tuple[int, int]]:
-    """Split columns (by width) into at most ``k`` contiguous groups of about equal width.
+    # appendix ------------------------------------------------------------------------------
+    def section_appendix(self, i: int, s: Any) -> list:
+        from pouchline.export.traveler_twin import capture_id
 
-    Returns (first, last) column indices relative to ``widths``.
-    """
-    n = len(widths)
-    k = max(1, min(k, n))
-    total = sum(widths)
-    cum = [sum(widths[: j + 1]) for j in range(n)]  # right edge of each column
-    edges = [0]
-    for g in range(1, k):
-        lo, hi = edges[-1] + 1, n - (k - g)  # leave at least one column per remaining group
-        best = min(range(lo, hi + 1), key=lambda e: abs(cum[e - 1] - g * total / k))
-        edges.append(best)
-    edges.append(n)
-    return [(edges[g], edges[g + 1] - 1) for g in range(k)]
+        st, tr = self.st, self.tr
+        w = self.frame_w
+        head = [Paragraph(_x(h), st.head) for h in ("Row", "Printed as", "Recipe field / capture id", "Source")]
+        rows: list[list] = [head]
+        for step in tr.routing:
+            rows.append([Paragraph(str(step.no), st.bold), Paragraph(_x(step.name), st.bold),
+                         Paragraph(_x(f"steps.{step.id} ({step.kind})"), st.small), ""])
+            for rr in step.rows:
+                ids = sorted({capture_id(step, rr, c) for c in rr.capture}) if rr.capture else [f"{step.id}.{rr.field}"]
+                src = unit_style(rr.source) if rr.source != "design" else ""
+                if rr.ref:
+                    src = f"follows {rr.ref}" + (f"; {src}" if src else "")
+                rows.append([Paragraph(_x(rr.no), st.small), Paragraph(_x(rr.label), st.small),
+                             Paragraph(_x(", ".join(ids)), st.small), Paragraph(_x(src), st.small)])
+        table = Table(rows, colWidths=[0.08 * w, 0.27 * w, 0.27 * w, 0.38 * w], repeatRows=1)
+        cmds = _base_table_style(self.f, self.t)
+        table.setStyle(TableStyle(cmds))
+        return self.title_bar(i, s) + [table]
 
 
 # -- entry points ---------------------------------------------------------------------------------
@@ -739,7 +869,11 @@ def render_traveler(tr: Traveler, template: TravelerTemplate) -> bytes:
 
 
 def render_traveler_pages(tr: Traveler, template: TravelerTemplate) -> RenderedTraveler:
-    """The traveler of one lot as PDF bytes with its page count."""
+    """The traveler of one lot as PDF bytes with its page count.
+
+    The PDF's creation and modification dates are the issue date; nothing else in it depends on
+    the clock, so the same traveler and template give the same bytes.
+    """
     ctx = template_context(tr, template)
     page = _Page(tr, template, ctx)
     b = _Builder(tr, template, ctx)

@@ -24,13 +24,13 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal, Mapping, Sequence
 
 from pouchline.errors import InputError, Problem
 from pouchline.materials import MaterialLibrary, Role
 from pouchline.recipe.document import Recipe
-from pouchline.recipe.params import Param
+from pouchline.recipe.params import Param, source_tag
 from pouchline.recipe.refs import fill, fmt_number
 from pouchline.units import format_value
 
@@ -161,6 +161,10 @@ def parse_qr_payload(text: str) -> dict[str, str]:
 
 
 # -- numbers as the card shows them -------------------------------------------------------------
+#: Significant digits of every number printed on the card (and stored in its twin).
+CARD_DIGITS = 4
+
+
 def display_unit(unit_key: str) -> str:
     """The unit as printed: ``um`` -> ``µm``, ``C`` -> ``°C``, ``frac`` -> ``%`` (shown x 100)."""
     if unit_key == "frac":
@@ -175,34 +179,101 @@ def _scale(unit_key: str) -> float:
     return 100.0 if unit_key == "frac" else 1.0
 
 
+def card_number(value: float | None, digits: int = CARD_DIGITS) -> float | None:
+    """``value`` rounded to the digits the card prints (4 significant): the number the operator
+    reads and the number the twin stores are the same. ``8.02803`` -> ``8.028``."""
+    if value is None:
+        return None
+    v = float(value)
+    if v == 0 or not math.isfinite(v):
+        return v
+    r = round(v, digits - 1 - int(math.floor(math.log10(abs(v)))))
+    return float(int(r)) if r == int(r) and abs(r) < 1e15 else r
+
+
+def number_text(value: float | None) -> str:
+    """A card number as text: 4 significant digits, no exponent, thousands separated above 9,999.
+
+    ``8.028``, ``0.5075``, ``900``, ``10,500``; ``None`` is ''. :func:`parse_number` reads it back.
+    """
+    v = card_number(value)
+    if v is None:
+        return ""
+    if abs(v) >= 1e4:
+        return f"{v:,.0f}"
+    txt = fmt_number(v, CARD_DIGITS)
+    if "e" in txt:  # tiny values: plain decimals rather than an exponent
+        txt = f"{v:.{CARD_DIGITS + 2 - int(math.floor(math.log10(abs(v))))}f}".rstrip("0")
+    return txt
+
+
+def parse_number(text: str) -> float:
+    """The number of a card text (``'10,500'`` -> 10500.0, ``'−40'`` -> -40.0)."""
+    return float(text.replace(",", "").replace("\u2212", "-").strip())
+
+
+@dataclass(frozen=True)
+class Limits:
+    """A value's target and acceptance limits as printed, in the printed unit (% for fractions)."""
+
+    target: float | None
+    low: float | None
+    high: float | None
+    tol: float | None = None  # symmetric tolerance, when the limits are target +/- tol
+
+    @property
+    def target_text(self) -> str:
+        return number_text(self.target)
+
+    @property
+    def range_text(self) -> str:
+        """``'86 – 90'``, ``'≤ 0.3'``, ``'≥ 5'`` or ''."""
+        if self.low is not None and self.high is not None:
+            return f"{number_text(self.low)} – {number_text(self.high)}"
+        if self.high is not None:
+            return f"≤ {number_text(self.high)}"
+        if self.low is not None:
+            return f"≥ {number_text(self.low)}"
+        return ""
+
+
+def param_limits(p: Param, ceiling: bool = False) -> Limits:
+    """The target and limits of a parameter or check as the card prints them (rounded, in % for fractions).
+
+    ``ceiling`` reads the target as a maximum (``max_open_time_min``). A parameter with no
+    tolerance and no limits has none (a nominal value).
+    """
+    k = _scale(p.unit)
+    target = card_number(p.target * k)
+    if ceiling:
+        return Limits(target, None, target)
+    if p.low is None and p.high is None and not p.tol:
+        return Limits(target, None, None)
+    low = card_number(p.lower * k) if (p.low is not None or p.tol) else None
+    high = card_number(p.upper * k) if (p.high is not None or p.tol) else None
+    tol = card_number(p.tol * k, 3) if (p.tol and p.low is None and p.high is None) else None
+    return Limits(target, low, high, tol)
+
+
 def param_texts(p: Param) -> tuple[str, str, str, str]:
     """``(target, tolerance, unit, limits)`` of a parameter as printed on the card.
 
     ``88 degC ± 2 K`` -> ``('88', '± 2', '°C', '86 – 90')``; limits win over a tolerance:
     ``60 min (60-75)`` -> ``('60', '60 – 75', 'min', '60 – 75')``; fractions show as %.
     """
-    k = _scale(p.unit)
-    target = fmt_number(p.target * k)
+    lim = param_limits(p)
     if p.low is not None or p.high is not None:
         if p.low is not None and p.high is not None:
-            tol = f"{fmt_number(p.low * k)} – {fmt_number(p.high * k)}"
+            tol = f"{number_text(lim.low)} – {number_text(lim.high)}"
         elif p.high is not None:
-            tol = f"max {fmt_number(p.high * k)}"
+            tol = f"max {number_text(lim.high)}"
         else:
-            tol = f"min {fmt_number(p.low * k)}"
+            tol = f"min {number_text(lim.low)}"
     elif p.tol:
-        tol = f"± {fmt_number(p.tol * k, 3)}"
+        tol = f"± {number_text(lim.tol)}"
     else:
         tol = "nominal"
-    if p.low is None and p.high is None and not p.tol:
-        limits = ""
-    elif p.high is not None and p.low is None and p.tol is None:
-        limits = f"≤ {fmt_number(p.upper * k)}"
-    elif p.low is not None and p.high is None and p.tol is None:
-        limits = f"≥ {fmt_number(p.lower * k)}"
-    else:
-        limits = f"{fmt_number(p.lower * k)} – {fmt_number(p.upper * k)}"
-    return target, tol, display_unit(p.unit), limits
+    return lim.target_text, tol, display_unit(p.unit), lim.range_text
 
 
 _LABELS = {
@@ -213,6 +284,12 @@ _LABELS = {
     "reduction_per_pass_frac": "Reduction per pass",
     "final_press_MPa": "Final press pressure",
     "final_press_min": "Final press time",
+    "state_of_charge_frac": "State of charge for the test",
+    "rest_h": "Rest before OCV1 and AC resistance",
+    "aging_h": "Aging between OCV1 and OCV2",
+    "acr_max_ohm_cm2": "AC resistance limit per area",
+    "fixture_rated_pressure_MPa": "Fixture rated pressure",
+    "alignment_tol_mm": "Alignment: edge offset (max.)",
 }
 
 
@@ -226,6 +303,22 @@ def param_label(field_name: str, unit_key: str = "") -> str:
         base = base[: -len(suffix)]
     text = base.replace("_", " ").strip()
     return text[:1].upper() + text[1:]
+
+
+_UNIT_STYLE = (
+    (re.compile(r"(\d)\s*degC\b"), "\\1 °C"), (re.compile(r"\bdegC\b"), "°C"),
+    (re.compile(r"(\d)\s*um\b"), "\\1 µm"), (re.compile(r"\bum(?= grade\b)"), "µm"), (re.compile(r"\bmg/cm2\b"), "mg/cm²"), (re.compile(r"\bmAh/cm2\b"), "mAh/cm²"),
+    (re.compile(r"\bcm2\b"), "cm²"), (re.compile(r"(\d)\s*m2\b"), "\\1 m²"), (re.compile(r"\bg/cm3\b"), "g/cm³"),
+    (re.compile(r"\+/-"), "±"), (re.compile(r"(\d) N m\b"), "\\1 N·m"),
+)
+
+
+def unit_style(text: str) -> str:
+    """One unit style on the card: ``300 degC`` -> ``300 °C``, ``41.5 um`` -> ``41.5 µm``, ``cm2`` -> ``cm²``,
+    ``+/-`` -> ``±``. Recipe texts are typed in ASCII; the card prints the units as people write them."""
+    for pattern, repl in _UNIT_STYLE:
+        text = pattern.sub(repl, text)
+    return text
 
 
 # -- material issue -----------------------------------------------------------------------------
@@ -348,7 +441,7 @@ def material_issue(
             unit = "g"
         out.append(IssueLine(
             material_id=mid,
-            name=mat.name if mat is not None else mid,
+            name=unit_style(mat.name) if mat is not None else mid,
             role=role,
             used_at=tuple((used_at or {}).get(mid, ())),
             per_cell_g=g,
@@ -425,13 +518,28 @@ def issue_order(recipe: Recipe, material_ids: Sequence[str],
 
 
 # -- routing ------------------------------------------------------------------------------------
+#: What a row asks the operator to write: one value; for a check of every cell, the lot's lowest and
+#: highest reading and the cells rejected; for a pass/fail check of every cell, the cells rejected;
+#: a tick when a sequence is done.
+CAPTURE_VALUE = ("actual",)
+CAPTURE_PER_CELL = ("min", "max", "rejected")
+CAPTURE_REJECTS = ("rejected",)
+CAPTURE_DONE = ("done",)
+#: A check done on every cell (its frequency), rather than on a sample of the lot.
+EVERY_CELL = "every cell"
+
+
 @dataclass(frozen=True)
 class RoutingRow:
     """One line of a step on the card.
 
     ``kind`` is ``param`` (a process parameter), ``setting`` (a fixed setting with no
-    tolerance), ``pass`` (one pass of a rolling schedule), ``check`` (an in-process check) or
-    ``env`` (a glovebox reading before the step starts). ``record`` asks for an actual value.
+    tolerance), ``pass`` (one pass of a rolling schedule), ``check`` (an in-process or acceptance
+    check), ``env`` (a glovebox or dry-room reading before the step starts), ``torque`` and
+    ``sequence`` (the fixture's bolting). ``target``/``limits`` are the printed texts of
+    ``target_value``/``low``/``high`` (numbers in the printed unit, rounded as printed: the twin
+    stores these). ``capture`` names what is written in the row's box (:data:`CAPTURE_VALUE` ...);
+    ``record`` is true when there is a box. ``source`` is the figure's full source text.
     """
 
     kind: str
@@ -445,6 +553,32 @@ class RoutingRow:
     record: bool = False
     source: str = ""
     method: str = ""
+    no: str = ""
+    target_value: float | None = None
+    low: float | None = None
+    high: float | None = None
+    capture: tuple[str, ...] = ()
+    ref: str = ""  # where a value that follows the design comes from (cell.<path>, derived.<name>, ...)
+
+    @property
+    def source_tag(self) -> str:
+        """``paper``, ``derived``, ... or ``design`` for a value that follows the design."""
+        if self.source == "design":
+            return "design"
+        return source_tag(self.source) or ""
+
+    @property
+    def per_cell(self) -> bool:
+        return self.capture in (CAPTURE_PER_CELL, CAPTURE_REJECTS)
+
+
+@dataclass(frozen=True)
+class StepRecord:
+    """A box of a step that is not a process value: equipment, calibration, quantities, times, sign-off."""
+
+    field: str
+    label: str
+    unit: str = ""
 
 
 @dataclass(frozen=True)
@@ -461,21 +595,39 @@ class RoutingStep:
     safety: tuple[tuple[str, str], ...]
     notes: str
     rows: tuple[RoutingRow, ...]
+    qty_unit: str = "units"
+    time_limit: str = ""  # '' or the hold / exposure limit the start and end times are checked against
+    records: tuple[StepRecord, ...] = ()
 
     @property
     def has_ctq(self) -> bool:
         return any(r.ctq for r in self.rows)
+
+    def record(self, field: str) -> StepRecord | None:
+        return next((r for r in self.records if r.field == field), None)
 
 
 #: Step fields that are not settings to print as rows (they are printed elsewhere or expanded).
 _NOT_SETTINGS = frozenset({"id", "name", "kind", "atmosphere", "equipment", "inputs", "output", "checks",
                            "safety", "notes", "passes_um"})
 
+#: What a step's quantities in, out and scrapped are counted in: powder and melt by mass, webs by
+#: area, cut parts by the sheet, from stacking on by the cell.
+QTY_UNITS: dict[str, str] = {
+    "alloy_preparation": "g", "melt_cast": "m²", "quench": "m²", "rolling_schedule": "m²", "film_fibrillation": "g",
+    "film_rolling": "m²", "cathode_blending": "g", "hot_rolling": "m²", "punching": "sheets",
+    "prelithiation": "sheets", "stacking": "cells", "sealing": "cells", "clamping": "cells", "formation": "cells",
+    "release": "cells",
+}
+#: Time units of a hold (a recorded parameter in one of these with explicit limits gets start and end times).
+_TIME_UNITS = ("s", "min", "h")
 
-def _setting_rows(step: Any, materials: MaterialLibrary | None, values: Mapping[str, Any]) -> list[RoutingRow]:
+
+def _setting_rows(step: Any, materials: MaterialLibrary | None, values: Mapping[str, Any],
+                  skip: frozenset[str] = frozenset()) -> list[RoutingRow]:
     rows: list[RoutingRow] = []
     for name in type(step).model_fields:
-        if name in _NOT_SETTINGS:
+        if name in _NOT_SETTINGS or name in skip:
             continue
         v = getattr(step, name)
         if v is None or isinstance(v, Param):
@@ -485,24 +637,26 @@ def _setting_rows(step: Any, materials: MaterialLibrary | None, values: Mapping[
             if name.endswith("_" + key):
                 unit_key = key
                 break
-        target, method = "", ""
+        target, method, value = "", "", None
         if isinstance(v, bool):
             target = "yes" if v else "no"
         elif isinstance(v, (int, float)):
-            target = fmt_number(float(v) * _scale(unit_key))
+            value = card_number(float(v) * _scale(unit_key))
+            target = number_text(value)
         elif isinstance(v, (list, tuple)):
-            method = " / ".join(str(x) for x in v)
+            method = " / ".join(str(x).replace("_", " ") for x in v)
         elif name in _MATERIAL_ATTRS and materials is not None and str(v) in materials:
-            method = f"{materials[str(v)].name} ({v})"
+            method = unit_style(materials[str(v)].name)
         else:
             method = _fill(str(v), values)
         rows.append(RoutingRow(kind="setting", label=param_label(name, unit_key), field=name, target=target,
-                               unit=display_unit(unit_key) if unit_key else "", method=method))
+                               unit=display_unit(unit_key) if unit_key else "", method=method, target_value=value))
     return rows
 
 
 def _fill(text: str, values: Mapping[str, Any]) -> str:
-    return fill(text, values) if values else text
+    """A recipe text with its design values filled in, in the card's unit style."""
+    return unit_style(fill(text, values) if values else text)
 
 
 def card_values(recipe: Recipe, materials: MaterialLibrary | None) -> Mapping[str, Any]:
@@ -514,16 +668,112 @@ def card_values(recipe: Recipe, materials: MaterialLibrary | None) -> Mapping[st
     return design_values(recipe, materials)
 
 
+def _value(values: Mapping[str, Any], name: str) -> Any:
+    v = values.get(name)
+    return getattr(v, "value", v)
+
+
+def _bolting_rows(values: Mapping[str, Any]) -> list[RoutingRow]:
+    """Bolt torque and tightening sequence of the fixture (:mod:`pouchline.cell.fixture`), as the card asks them."""
+    torque = _value(values, "bolt_torque_Nm")
+    if not isinstance(torque, (int, float)) or not torque > 0:
+        return []
+    seq, stages = str(_value(values, "bolt_sequence") or ""), str(_value(values, "bolt_stages") or "")
+    fracs = [float(x.strip().rstrip("%").strip()) / 100.0 for x in stages.split("/") if x.strip()]
+    steps = ", ".join(f"{100 * f:g} % = {number_text(f * torque)} N·m" for f in fracs)
+    t = card_number(torque)
+    bolts = f"{_value(values, 'bolt_count')} x {_value(values, 'bolt_size')} class {_value(values, 'bolt_class')}"
+    preload = _value(values, "bolt_preload_kN")
+    each = f" for {number_text(card_number(preload))} kN preload each (ISO 898-1)" \
+        if isinstance(preload, (int, float)) and preload > 0 else ""
+    return [
+        RoutingRow(kind="torque", label=f"Bolt torque, {bolts}", field="bolt_torque", target=number_text(t),
+                   tolerance="nominal", unit="N·m", record=True, capture=CAPTURE_VALUE, target_value=t,
+                   method=f"torque wrench set to the final torque; T = K F d{each} from the fixture model",
+                   source="derived: T = K F d, the preload of each bolt at its ISO898-1 proof load share "
+                          "(Shigley2015 Sec. 8-8)"),
+        RoutingRow(kind="sequence", label="Tightening sequence, bolts numbered clockwise", field="tightening_sequence",
+                   target=" / ".join(f"{100 * f:g}" for f in fracs), unit="% of torque", record=True,
+                   capture=CAPTURE_DONE,
+                   method=f"cross pattern {seq} at {steps}; then clockwise at 100 % until no nut turns",
+                   source="sourced: ASME2019 legacy cross pattern and torque stages"),
+    ]
+
+
+def _check_row(c: Any, values: Mapping[str, Any]) -> RoutingRow:
+    lim = param_limits(c.spec)
+    target, tol, unit, limits = param_texts(c.spec)
+    every = (c.frequency or "").strip().lower() == EVERY_CELL
+    passfail = c.spec.unit == "count" and c.spec.target == 0 and (c.spec.high == 0)
+    if passfail:  # a defect count that must be zero: printed '0 defects'
+        target, tol, unit, limits = "0", "none", "defects", "0"
+    capture = (CAPTURE_REJECTS if passfail else CAPTURE_PER_CELL) if every else CAPTURE_VALUE
+    method = _fill(c.method, values) + (f"; {c.frequency}" if c.frequency and c.frequency != "every lot" else "")
+    return RoutingRow(kind="check", label=f"Check: {_fill(c.name, values)}", field=c.id, target=target,
+                      tolerance=tol, unit=unit, limits=limits, ctq=c.spec.ctq, record=True, capture=capture,
+                      method=method, source="design" if c.spec.ref and not c.spec.source else (c.spec.source or ""),
+                      target_value=lim.target, low=lim.low, high=lim.high, ref=c.spec.ref or "")
+
+
+def _acr_row(step: Any, values: Mapping[str, Any]) -> RoutingRow | None:
+    """The release step's AC-resistance limit for this cell: the per-area limit over the stack's area."""
+    area = _value(values, "stack_area_cm2")
+    if not hasattr(step, "acr_max_mohm") or not isinstance(area, (int, float)) or not area > 0:
+        return None
+    high = card_number(step.acr_max_mohm(area))
+    layers, el_area = _value(values, "layers"), _value(values, "electrode_area_cm2")
+    return RoutingRow(
+        kind="check", label="Check: AC resistance at 1 kHz after the rest", field="acr", target=number_text(high),
+        tolerance=f"max {number_text(high)}", unit="mΩ", limits=f"≤ {number_text(high)}", ctq=True, record=True,
+        capture=CAPTURE_PER_CELL, high=high, target_value=high,
+        method=(f"1 kHz meter, 4-wire; limit {number_text(step.acr_max_ohm_cm2.target)} Ω·cm² / ({layers} x "
+                f"{number_text(el_area)} cm²); every cell"),
+        source=step.acr_max_ohm_cm2.source or "")
+
+
+def _time_limit(step: Any) -> str:
+    """The hold or exposure limit a step's start and end times are checked against ('' when none)."""
+    p = getattr(step, "max_open_time_min", None)
+    parts = []
+    if p is not None:
+        parts.append(f"Open time of the sulfide ≤ {number_text(p.target)} min")
+    for name, q in step.parameters().items():
+        if name == "max_open_time_min" or q.unit not in _TIME_UNITS or not q.record:
+            continue
+        if q.low is not None or q.high is not None:
+            parts.append(f"{param_label(name, q.unit)} {param_limits(q).range_text} {display_unit(q.unit)}")
+    return "; ".join(parts)
+
+
+def _step_records(step: Any, rows: Sequence[RoutingRow], time_limit: str) -> tuple[StepRecord, ...]:
+    unit = QTY_UNITS.get(step.kind, "units")
+    out = []
+    if step.equipment:
+        out += [StepRecord("equipment_id", "Equipment ID"), StepRecord("calibration_due", "Calibration due")]
+    out += [StepRecord("qty_in", "Quantity in", unit), StepRecord("qty_out", "Quantity out", unit),
+            StepRecord("qty_scrap", "Scrap (in - out)", unit)]
+    if time_limit:
+        out += [StepRecord("start_time", "Start (date, time)"), StepRecord("end_time", "End (date, time)")]
+    out.append(StepRecord("operator", "Operator (name, signature)"))
+    if any(r.ctq for r in rows):
+        out.append(StepRecord("verifier", "Verifier (required: CTQ step)"))
+    out.append(StepRecord("signed_at", "Date / time"))
+    return tuple(out)
+
+
 def routing(recipe: Recipe, materials: MaterialLibrary | None = None,
             values: Mapping[str, Any] | None = None) -> list[RoutingStep]:
     """Every step of ``recipe`` in order as rows for the traveler.
 
-    Rows per step: glovebox O2/H2O readings (steps in an Ar glovebox or dry room), process
-    parameters with target, tolerance, unit, acceptance limits and CTQ mark, fixed settings,
-    the rolling schedule pass by pass (target exit thickness after each pass) and the step's
-    in-process checks. A parameter that follows the design names it (``from cell...``) in its
-    method column; a ``max_`` parameter (the sulfide's open time) is a ceiling to record.
-    Texts are filled with ``values`` (default: the recipe's design values).
+    Rows per step: glovebox O2/H2O or dry-room dew-point readings, process parameters with
+    target, tolerance, unit, acceptance limits and CTQ mark, fixed settings, the rolling schedule
+    pass by pass (target exit thickness after each pass), the fixture's bolt torque and tightening
+    sequence (clamping), the step's checks, and for the release step its AC-resistance limit for
+    this cell. A parameter that follows the design names it (``from cell...``) in its method; a
+    ``max_`` parameter (the sulfide's open time) is a ceiling to record. Every step also asks for
+    equipment ID and calibration date, quantities in, out and scrapped, start and end times where a
+    hold or exposure limit applies, and sign-offs (:class:`StepRecord`). Texts are filled with
+    ``values`` (default: the recipe's design values).
     """
     if values is None:
         values = card_values(recipe, materials)
@@ -533,54 +783,72 @@ def routing(recipe: Recipe, materials: MaterialLibrary | None = None,
         rows: list[RoutingRow] = []
         if atm.kind == "argon_glovebox":
             for gas, limit in (("O2", atm.o2_ppm_max), ("H2O", atm.h2o_ppm_max)):
-                rows.append(RoutingRow(kind="env", label=f"Glovebox {gas} before start", target=f"< {limit:g}",
-                                       unit="ppm", limits=f"< {limit:g}", record=True,
-                                       method="box analyser reading; stop if above the limit"))
+                rows.append(RoutingRow(kind="env", label=f"Glovebox {gas} before start", field=f"glovebox_{gas.lower()}",
+                                       target=f"< {number_text(limit)}", unit="ppm",
+                                       limits=f"< {number_text(limit)}", record=True, capture=CAPTURE_VALUE,
+                                       high=card_number(limit), method="box analyser reading; stop if above the limit",
+                                       source=atm.source or ""))
         elif atm.kind == "dry_room":
-            rows.append(RoutingRow(kind="env", label="Dry-room dew point before start",
-                                   target=f"≤ {atm.dew_point_C_max:g}", unit="°C",
-                                   limits=f"≤ {atm.dew_point_C_max:g}", record=True,
-                                   method="dew-point meter reading"))
+            dp = card_number(atm.dew_point_C_max)
+            rows.append(RoutingRow(kind="env", label="Dry-room dew point before start", field="dew_point",
+                                   target=f"≤ {number_text(dp)}", unit="°C", limits=f"≤ {number_text(dp)}",
+                                   record=True, capture=CAPTURE_VALUE, high=dp, method="dew-point meter reading",
+                                   source=atm.source or ""))
         for name, p in s.parameters().items():
+            ceiling = name.startswith("max_") or "_tol_" in name  # a most-allowed value (open time, offset)
+            lim = param_limits(p, ceiling=ceiling)
             target, tol, unit, limits = param_texts(p)
-            if name.startswith("max_"):
-                tol, limits = "maximum", f"≤ {target}"
-            method = "; ".join(x for x in (f"from {p.ref}" if p.ref else "", p.note or "") if x)
+            if ceiling:
+                tol, limits = "maximum", lim.range_text
+            method = "; ".join(x for x in ("follows the design" if p.ref else "", unit_style(p.note or "")) if x)
             rows.append(RoutingRow(kind="param", label=param_label(name, p.unit), field=name, target=target,
                                    tolerance=tol, unit=unit, limits=limits, ctq=p.ctq, record=p.record,
-                                   source="design" if p.ref else (p.source_tag or ""), method=method))
-        rows.extend(_setting_rows(s, materials, values))
+                                   capture=CAPTURE_VALUE if p.record else (),
+                                   source="design" if p.ref and not p.source else (p.source or ""), method=method,
+                                   target_value=lim.target, low=lim.low, high=lim.high, ref=p.ref or ""))
+        bolting = _bolting_rows(values) if s.kind == "clamping" else []
+        rows.extend(_setting_rows(s, materials, values, skip=frozenset({"bolts"}) if bolting else frozenset()))
+        rows.extend(bolting)
         if s.kind == "rolling_schedule":
             sched = s.schedule_um()
             prev = s.start_thickness_um.target
+            tp = s.target_thickness_um
             for i, h in enumerate(sched, start=1):
                 last = i == len(sched)
-                tp = s.target_thickness_um
+                lim = param_limits(tp) if last else Limits(card_number(h), None, None)
                 rows.append(RoutingRow(
                     kind="pass", label=f"Pass {i} of {len(sched)}", field=f"pass_{i}",
-                    target=f"{h:.1f}", tolerance=(f"± {fmt_number(tp.tol, 3)}" if last and tp.tol else ""),
-                    unit="µm", limits=(f"{fmt_number(tp.lower)} – {fmt_number(tp.upper)}" if last and tp.tol else ""),
-                    ctq=last and tp.ctq, record=True,
-                    method=f"from {prev:.1f} µm, reduction {100 * (1 - h / prev):.0f} %",
+                    target=f"{h:.1f}", tolerance=(f"± {number_text(lim.tol)}" if last and lim.tol else ""),
+                    unit="µm", limits=(lim.range_text if last else ""), ctq=last and tp.ctq, record=True,
+                    capture=CAPTURE_VALUE, method=f"from {prev:.1f} µm, reduction {100 * (1 - h / prev):.0f} %",
+                    target_value=round(h, 1), low=lim.low if last else None, high=lim.high if last else None,
+                    source=(tp.source or "") if last else "derived: equal reductions per pass (recipe.conversions)",
                 ))
                 prev = h
         for c in s.checks:
-            target, tol, unit, limits = param_texts(c.spec)
-            method = _fill(c.method, values) + (f"; {c.frequency}" if c.frequency and c.frequency != "every lot"
-                                                else "")
-            rows.append(RoutingRow(kind="check", label=f"Check: {_fill(c.name, values)}", field=c.id, target=target,
-                                   tolerance=tol, unit=unit, limits=limits, ctq=c.spec.ctq, record=True,
-                                   method=method))
+            rows.append(_check_row(c, values))
+        if s.kind == "release":
+            acr = _acr_row(s, values)
+            if acr is not None:
+                rows.append(acr)
+        rows = [replace(r, no=f"{no}.{k}") for k, r in enumerate(rows, start=1)]
         inputs = tuple(
-            (materials[m].name if materials is not None and m in materials else m) for m in s.inputs
+            (unit_style(materials[m].name) if materials is not None and m in materials else m) for m in s.inputs
         )
+        limit = _time_limit(s)
         steps.append(RoutingStep(
             no=no, id=s.id, name=_fill(s.name, values), kind=s.kind, atmosphere=atm.describe(),
             atmosphere_kind=atm.kind, equipment=_fill(s.equipment, values), inputs=inputs,
             output=_fill(s.output, values), safety=tuple((n, recipe.safety_note(n).title) for n in s.safety),
-            notes=_fill(s.notes, values), rows=tuple(rows),
+            notes=_fill(s.notes, values), rows=tuple(rows), qty_unit=QTY_UNITS.get(s.kind, "units"),
+            time_limit=limit, records=_step_records(s, rows, limit),
         ))
     return steps
+
+
+def release_criteria(steps: Sequence[RoutingStep]) -> list[tuple[RoutingStep, RoutingRow]]:
+    """The acceptance criteria the lot release needs: every check of every cell (formation, release)."""
+    return [(s, r) for s in steps for r in s.rows if r.per_cell]
 
 
 # -- safety and genealogy -----------------------------------------------------------------------
@@ -621,7 +889,8 @@ def material_hazards(recipe: Recipe, materials: MaterialLibrary | None, material
                 continue
             seen.add(h.id)
             nos = tuple(sorted(rank[s] for s in use.get(mid, ()) if s in rank))
-            out.append(SafetyLine(id=h.id, title=f"{m.name}", text=h.text, steps=nos, source=h.source or ""))
+            out.append(SafetyLine(id=h.id, title=unit_style(m.name), text=unit_style(h.text), steps=nos,
+                                  source=h.source or ""))
     return out
 
 
@@ -703,6 +972,11 @@ class Traveler:
         return self.purpose != "production"
 
     @property
+    def release_criteria(self) -> list[tuple[RoutingStep, RoutingRow]]:
+        """The checks of every cell the lot release needs (:func:`release_criteria`)."""
+        return release_criteria(self.routing)
+
+    @property
     def cells_text(self) -> str:
         """``'1 cell'``, ``'10,000 cells'``."""
         return f"{self.cells:,} cell{'' if self.cells == 1 else 's'}"
@@ -761,7 +1035,7 @@ def build_traveler(
     else:
         issue = None
         ids = issue_order(recipe, [m for m in use if m not in intermediates(recipe)])
-    names = tuple((m, materials[m].name if materials is not None and m in materials else m) for m in ids)
+    names = tuple((m, unit_style(materials[m].name) if materials is not None and m in materials else m) for m in ids)
     values = card_values(recipe, materials)
     return Traveler(
         lot=lot, cells=cells, issued=issued or dt.date.today(),

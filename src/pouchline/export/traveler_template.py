@@ -65,7 +65,7 @@ class Margins(_Model):
 
 class Page(_Model):
     size: Literal["A4", "A3", "letter"] = "A4"
-    orientation: Literal["portrait", "landscape"] = "landscape"
+    orientation: Literal["portrait", "landscape"] = "portrait"
     margins_mm: Margins = Margins()
 
     @property
@@ -78,20 +78,27 @@ class Page(_Model):
         return self.size_mm[0] - self.margins_mm.left - self.margins_mm.right
 
 
+#: Smallest type on a traveler, pt: read at a glovebox window, printed on A4 (set points: SETPOINT_MIN_PT).
+MIN_TEXT_PT = 9.0
+#: Smallest type of a set point (target and acceptance range), pt.
+SETPOINT_MIN_PT = 11.0
+
+
 class Fonts(_Model):
-    body_pt: float = Field(default=8.0, ge=5, le=14)
-    small_pt: float = Field(default=6.5, ge=4, le=12)
-    heading_pt: float = Field(default=10.5, ge=6, le=20)
-    lot_pt: float = Field(default=16.0, ge=8, le=32)
+    body_pt: float = Field(default=10.0, ge=MIN_TEXT_PT, le=14)
+    small_pt: float = Field(default=9.0, ge=MIN_TEXT_PT, le=12, description="notes, methods, labels of boxes")
+    setpoint_pt: float = Field(default=11.0, ge=SETPOINT_MIN_PT, le=16, description="targets and acceptance ranges")
+    heading_pt: float = Field(default=12.0, ge=10, le=20)
+    lot_pt: float = Field(default=16.0, ge=12, le=32)
 
 
 class Header(_Model):
     title: JinjaText = "BATCH TRAVELER / ROUTE CARD"
     product: JinjaText = "{{ recipe.title }}"
-    height_mm: float = Field(default=30, ge=20, le=60)
-    qr_size_mm: float = Field(default=26, ge=15, le=50)
-    barcode_height_mm: float = Field(default=9, ge=5, le=25)
-    barcode_max_width_mm: float = Field(default=70, ge=30, le=150)
+    height_mm: float = Field(default=32, ge=24, le=60)
+    qr_size_mm: float = Field(default=24, ge=15, le=50)
+    barcode_height_mm: float = Field(default=8, ge=5, le=25)
+    barcode_max_width_mm: float = Field(default=52, ge=30, le=150)
     status_banner: bool = Field(default=True, description="flag a recipe that is not approved")
 
 
@@ -184,15 +191,21 @@ class ReleaseSection(_Section):
     row_height_mm: float = Field(default=12, ge=6, le=40)
 
 
+class AppendixSection(_Section):
+    """Every printed value's internal field name, capture id and full source (they stay off the routing)."""
+
+    kind: Literal["appendix"]
+
+
 Section = Annotated[
     Union[TextSection, LotSummarySection, SafetySection, MaterialIssueSection, GenealogySection, RoutingSection,
-          ReleaseSection],
+          ReleaseSection, AppendixSection],
     Field(discriminator="kind"),
 ]
 
 #: Columns a table must have for the card to show what was planned and leave room to record.
 REQUIRED_COLUMNS: dict[str, tuple[str, ...]] = {
-    "routing": ("item", "target", "tolerance", "unit", "ctq", "actual"),
+    "routing": ("item", "target", "unit", "ctq", "actual"),
     "material_issue": ("material", "required", "unit", "supplier_lot", "weighed"),
     "genealogy": ("description", "lot"),
 }
@@ -234,7 +247,7 @@ def layout_problems(t: TravelerTemplate, source: str) -> list[Problem]:
         n = kinds.count(k)
         if n != 1:
             probs.append(Problem("sections", f"needs exactly one section of kind {k!r}, found {n}", source=source))
-    for k in ("lot_summary", "material_issue", "genealogy", "release"):
+    for k in ("lot_summary", "material_issue", "genealogy", "release", "appendix"):
         if kinds.count(k) > 1:
             probs.append(Problem("sections", f"has {kinds.count(k)} sections of kind {k!r}; at most one", source=source))
     frame = t.page.frame_width_mm

@@ -301,6 +301,34 @@ class Formation(StepBase):
         return self
 
 
+class Release(StepBase):
+    """End-of-line test and lot release: the formed cell at its shipping state of charge, rested, aged.
+
+    The acceptance criteria are the step's ``checks`` (OCV after rest, self-discharge as the
+    K-value over ``aging_h``, leak, visual) with the formation's capacity and coulombic efficiency
+    windows; the traveler's lot release needs every one. The AC resistance limit is written per
+    area (``acr_max_ohm_cm2``) so that it holds for any format: the cell's limit in mΩ is that over
+    the stack's electrode area (layers x electrode area, the layers in parallel), see
+    :meth:`acr_max_mohm`.
+    """
+
+    kind: Literal["release"] = "release"
+    state_of_charge_frac: P("frac", gt=0, le=1) = Field(description="state of charge the cell is tested and shipped at")
+    rest_h: P("h", ge=0, le=10_000) = Field(description="rest after charging, before the first OCV and the ACR")
+    aging_h: P("h", gt=0, le=10_000) = Field(description="time between the two OCV readings of the K-value")
+    acr_max_ohm_cm2: P("ohm_cm2", gt=0, le=1000) = Field(
+        description="largest area-specific AC resistance (1 kHz) accepted, ohm cm2 of one layer's electrode")
+
+    def acr_max_mohm(self, stack_area_cm2: float) -> float:
+        """The cell's AC-resistance limit, mΩ: ``acr_max_ohm_cm2`` over the stack's electrode area.
+
+        2.0 Ω·cm² over ten 300 cm² layers in parallel (3,000 cm²) is 0.667 mΩ.
+        """
+        if not stack_area_cm2 > 0:
+            raise ValueError(f"stack area {stack_area_cm2!r} cm2 must be > 0")
+        return self.acr_max_ohm_cm2.target / stack_area_cm2 * 1000.0
+
+
 Step = Annotated[
     Union[
         AlloyPreparation,
@@ -317,6 +345,7 @@ Step = Annotated[
         Sealing,
         Clamping,
         Formation,
+        Release,
     ],
     Field(discriminator="kind"),
 ]
@@ -324,5 +353,5 @@ Step = Annotated[
 STEP_KINDS: dict[str, type[StepBase]] = {
     cls.model_fields["kind"].default: cls
     for cls in (AlloyPreparation, MeltCast, Quench, RollingSchedule, Punching, FilmFibrillation, FilmRolling,
-                CathodeBlending, HotRolling, Prelithiation, Stacking, Sealing, Clamping, Formation)
+                CathodeBlending, HotRolling, Prelithiation, Stacking, Sealing, Clamping, Formation, Release)
 }

@@ -290,9 +290,16 @@ class OldCitation:
     context: str = ""  # the line with the three lines before it (a YAML block's id and text)
 
 
+#: Words that make "A3"/"A4" a paper size, not a section: "A4 portrait", "printed on A4", "A4 in points".
+_PAPER_WORDS = ("portrait", "landscape", "print", "page", "in points", "paper")
+
+
 def _sections(line: str) -> list[str]:
     out: list[str] = []
+    paper = any(w in line.lower() for w in _PAPER_WORDS)
     for a, b in _SECTION_RE.findall(line):
+        if paper and a in ("A3", "A4") and not b:
+            continue
         out.append(a)
         if b:
             out.append(b)
