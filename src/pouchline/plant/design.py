@@ -24,7 +24,9 @@ assembly runs in route order to the end (:func:`route_feeds`). Work in progress 
 * **release** (CONWIP per branch, Spearman1990): a head's cap is Little's law on its loop at the
   target, ``sum_k (d_k T_k + J_k / 2) + J_merge`` (units in process, ``T_k`` a job's hours at station
   ``k``, plus half a job forming at each station and the merge's job), times ``1 +``
-  :data:`CONWIP_MARGIN`, and at least one job on every machine of the loop;
+  :data:`CONWIP_MARGIN`, plus the head's own job ``J_head`` where no part of the branch ages in the
+  dry room (the head releases a whole job at once; without room for it the branch runs dry before
+  the next one starts), and at least one job on every machine of the loop;
 * **carriers**: the 30 MPa fixtures from clamping to the end of formation, ``(1 +``
   :data:`CARRIER_MARGIN` ``) x d_clamp x W / cells per fixture`` with ``W`` the loop's hours on
   paper (Little's law);
@@ -632,18 +634,31 @@ def flow_controls(design: PlantDesign, data: Mapping[str, Any], cell: Any) -> tu
     lam = [g * x for x in u]
     hours = [jobs[k] / specs[k].batch_size * specs[k].cycle_time_s / specs[k].off_shift_speedup / 3600.0
              for k in range(len(specs))]  # a job's hours at the station (all its visits)
+    exposed = {n for z in (data.get("zones") or {}).values() if isinstance(z, Mapping)
+               for n in (z.get("exposure_starts_at") or ())}
     caps: dict[str, int] = {}
+    lumped: list[str] = []
     for h in topo.heads:
         loop, merge = conwip_loop(topo, h)
         kit = jobs[merge] if merge is not None else 0
         little = sum(lam[k] * hours[k] + jobs[k] / 2.0 for k in loop) + kit
         full = sum(specs[k].machines * jobs[k] for k in loop) + kit
-        caps[specs[h].name] = int(max(math.ceil((1.0 + CONWIP_MARGIN) * little), full))
+        # The head releases a whole job at once: without room for it above the loop's Little WIP it waits
+        # until the branch has nearly run dry (at 0.1 GWh/yr the alloy furnace's 9,556-cell melt against a
+        # cap of 11,331 starved the stacker and held the line at the target's 99.5 %, whatever machines were
+        # added). A branch whose parts age in the dry room keeps the bare margin: more stock there expires.
+        ages = any(specs[k].name in exposed for k in loop)
+        extra = 0 if ages else jobs[h]
+        if not ages:
+            lumped.append(specs[h].name)
+        caps[specs[h].name] = int(max(math.ceil((1.0 + CONWIP_MARGIN) * little) + extra, full))
     release = {"rule": "conwip", "wip_cap_units": caps,
                "source": (f"derived: Little's law on each branch's loop at the target ({g:,.1f} good cells/h): units "
                           f"in process + half a job forming at each station + the merge's job, x {1 + CONWIP_MARGIN:g} "
-                          "(estimate: spread of failures and repairs), at least a job on every machine of the loop "
-                          "(Spearman1990 CONWIP)")}
+                          "(estimate: spread of failures and repairs)"
+                          + (f", + the head's job where the branch's parts do not age in the dry room ({', '.join(lumped)}: "
+                             "the head releases a whole job at once)" if lumped else "")
+                          + ", at least a job on every machine of the loop (Spearman1990 CONWIP)")}
     names = [sp.name for sp in specs]
     kinds = {st.name: st.kind for st in design.stations}
     clamp = next((i for i, n in enumerate(names) if kinds.get(n) == "clamping"), None)
