@@ -321,8 +321,10 @@ def test_too_few_carriers_for_the_loops_jobs_is_refused_before_running():
     assert "carriers.fixtures.count: 1 carriers x 2 units = 2 slots is not allowed: the jobs in its loop" in msg
     assert "checked for the default run" in msg
     ok = graph_line(LOOP, carriers={"fixtures": {"count": 3, "units_per_carrier": 2, "from": "clamp", "to": "form"}})
+    # a lot of 10: clamp takes 10 (10 batches of 1 min); form would take 3 batches of 4 (3 h) but a job holds at
+    # most MAX_JOB_H = 2 h of a lot's batches (pouchline.line.model.job_units): 2 batches, 8 units
     with pytest.raises(InputError, match=r"carriers.fixtures.count: 3 carriers x 2 units = 6 slots is not allowed: "
-                                         r"the jobs in its loop \(clamp 10 \+ form 12\) take 22 units"):
+                                         r"the jobs in its loop \(clamp 10 \+ form 8\) take 18 units"):
         simulate(ok, days=1, lot_size=10)
 
 

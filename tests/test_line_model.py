@@ -104,6 +104,27 @@ def test_pilot_line_is_single_machines_with_glovebox_batches():
     assert any(s.batch_size > 1 and s.zone == "glovebox" for s in line.stations)
 
 
+@pytest.mark.parametrize("name, maturity", [("pilot-line.yaml", "pilot"), ("gwh-line.yaml", "mature")])
+def test_shipped_lines_name_their_catalogue_entries(name, maturity):
+    # every station names its machine; what it does not give comes from the entry, its scrap rate from the
+    # catalogue's step yield at the line's maturity; the mills roll the recipe's passes (9 alloy, 8 cathode)
+    from pouchline.equipment import default_catalogue
+
+    cat = default_catalogue()
+    line = load_line(LINES / name)
+    assert line.maturity == maturity
+    for st in line.stations:
+        m = cat.machines[st.equipment]
+        assert st.scrap_rate == pytest.approx(1 - cat.kinds[m.kind].yield_at(maturity)), st.name
+        if m.mtbf_h is not None:
+            assert (st.mtbf_h, st.mttr_h) == (m.mtbf_h, m.mttr_h), st.name
+        assert st.footprint_m2 == m.footprint_m2 and st.stands == m.stands, st.name
+    passes = {st.step: st.passes for st in line.stations if st.passes}
+    assert passes == {"anode_rolling": 9, "cathode_hot_rolling": 8}
+    raw = (LINES / name).read_text()
+    assert "mtbf_h" not in raw and "footprint_m2" not in raw and "scrap_rate" not in raw  # stated once: the catalogue
+
+
 # ------------------------------------------------------------------------------------------
 # units at the file boundary
 # ------------------------------------------------------------------------------------------
@@ -130,6 +151,50 @@ def test_web_rate_becomes_a_cycle_time_with_the_cell_area():
     specs = line.station_specs(area_per_cell_cm2=2890)
     assert specs[0].rate_units_per_h == pytest.approx(432 / 0.3179, rel=1e-9)
     assert specs[1].cycle_time_s == pytest.approx(specs[0].cycle_time_s)
+
+
+def test_passes_take_ceil_passes_over_stands_visits_of_machine_time():
+    # issue 12, "Rolling passes cost machine time": 15 m/min x 600 mm = 540 m2/h per visit; a unit takes
+    # 2890 cm2 x 1.15 = 0.33235 m2, so one visit makes 1,624.8 units/h. The alloy's 9 passes on the five-stand
+    # mill of recipes/equipment.yaml are ceil(9/5) = 2 visits: 812.4 units/h; on one stand 9 visits: 180.5.
+    line = Line.from_data(_line(stations=[
+        {"name": "tandem", "step": "anode_rolling", "equipment": "alloy_mill_production", "passes": 9},
+        {"name": "two_high", "step": "anode_rolling", "rate_m_min": 15, "web_width_mm": 600, "area_factor": 1.15,
+         "passes": 9},
+        {"name": "one_pass", "step": "anode_rolling", "rate_m_min": 15, "web_width_mm": 600, "area_factor": 1.15},
+        {"name": "lab", "step": "anode_rolling", "cycle_time_s": 90, "batch_size": 6, "passes": 9},
+    ]))
+    tandem, two_high, one_pass, lab = line.station_specs(area_per_cell_cm2=2890)
+    per_visit = 540 / (0.289 * 1.15)
+    assert one_pass.rate_units_per_h == pytest.approx(per_visit, rel=1e-12) and one_pass.visits == 1
+    assert (tandem.visits, line.stations[0].stands) == (2, 5)
+    assert tandem.rate_units_per_h == pytest.approx(per_visit / 2, rel=1e-12)
+    assert two_high.visits == 9 and two_high.rate_units_per_h == pytest.approx(per_visit / 9, rel=1e-12)
+    assert lab.cycle_time_s == pytest.approx(9 * 90)  # a batch's whole time: 9 visits of 90 s
+
+
+def test_a_mill_entry_needs_the_recipe_passes():
+    problems = _problems(_line(stations=[{"name": "m", "step": "anode_rolling", "equipment": "alloy_mill_production"}]))
+    assert any("stations[0].passes" in p and "ceil(passes / stands)" in p for p in problems), problems
+
+
+def test_a_long_lot_is_shared_among_machines_not_given_to_one():
+    # A lot of 2,000 units (10 GWh/yr of the 10 Ah cell) is 10 h on one stacker at 18 s a cell and eight 24-h
+    # batches on one 256-channel rack: a job holds at most MAX_JOB_H = 2 h of a lot's batches (400 cells),
+    # and a rack takes one batch; short batches and rolls (transfer units) keep their whole lot or roll.
+    from pouchline.line.model import MAX_JOB_H, StationSpec, job_units
+
+    def spec(cycle, batch, transfer=None):
+        return StationSpec(name="s", step="x", cycle_time_s=cycle, batch_size=batch, machines=10, mtbf_h=None,
+                           mttr_h=None, scrap_rate=0.0, buffer_capacity=None, setup_time_s=0.0, setup_every_units=None,
+                           zone=None, zone_slots=0, transfer_units=transfer)
+
+    assert MAX_JOB_H == 2.0
+    assert job_units(spec(18, 1), 2000) == 400
+    assert job_units(spec(24 * 3600, 256), 2000) == 256
+    assert job_units(spec(12, 4), 2000) == 2000  # 500 batches of 12 s = 1.7 h
+    assert job_units(spec(5, 1, transfer=1800), 200) == 1800  # a roll of 2.5 h stays a roll
+    assert job_units(spec(18, 1), 200) == 200  # the GWh line's lot of 200: 1 h
 
 
 def test_web_rate_without_cell_area_is_an_input_error():

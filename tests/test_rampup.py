@@ -63,12 +63,12 @@ def test_learning_curve_rises_between_start_and_mature(start, gap, tau, t1, dt):
 
 def test_station_curves_by_hand(curves):
     cs, base = curves
-    assert (base.yield_tau_months, base.availability_tau_months, base.mtbf_start_frac) == (15, 9, 0.33)
+    assert (base.yield_tau_months, base.availability_tau_months, base.mtbf_start_frac) == (15, 15, 0.1)
     st = {c.station: c for c in cs}["stacker"]
     # gwh-line.yaml: scrap 0.01 -> mature yield 0.99; start 0.99 x 0.95 / 0.99 (equipment.yaml stacking pilot /
-    # mature) = 0.95; MTBF 20 h, MTTR 0.5 h: mature A = 20 / 20.5, at SOP 0.33 x 20 = 6.6 h: A = 6.6 / 7.1
+    # mature) = 0.95; MTBF 20 h, MTTR 0.5 h: mature A = 20 / 20.5, at SOP 0.1 x 20 = 2 h: A = 2 / 2.5
     assert st.yield_mature == pytest.approx(0.99) and st.yield_start == pytest.approx(0.95)
-    assert st.availability_mature == pytest.approx(20 / 20.5) and st.availability_start == pytest.approx(6.6 / 7.1)
+    assert st.availability_mature == pytest.approx(20 / 20.5) and st.availability_start == pytest.approx(2 / 2.5)
     for t in (0.0, 4.5, 30.0):
         a = st.availability_at(t)
         m = st.mtbf_h_at(t)
@@ -109,7 +109,7 @@ def test_a_line_file_overrides_the_catalogue(recipe):
     line = Line.from_data(data, "gwh.yaml")  # the line model accepts (and ignores) the section
     cs, base = station_curves(line, recipe, override=line_rampup(data, "gwh.yaml"))
     st = {c.station: c for c in cs}
-    assert base.yield_tau_months == 6 and base.availability_tau_months == 9  # line-wide: only what is given
+    assert base.yield_tau_months == 6 and base.availability_tau_months == 15  # line-wide: only what is given
     assert base.source_of("yield_tau_months") == "user: commissioning plan"
     assert st["stacker"].yield_start == 0.9 and st["stacker"].availability_start == pytest.approx(20 / 20.5)
     assert st["pouch_sealer"].yield_tau_months == 6
@@ -157,6 +157,24 @@ def test_capacity_limit_by_hand_on_two_stations():
     assert capacity_limit_good_cells_per_h(faster) == (pytest.approx(144.0), "a")
 
 
+def test_capacity_limit_charges_a_branch_only_its_own_scrap():
+    # Two feeders merge at c. Feeder a (200 units/h, scrap 0.5) is charged its own scrap and c's, not b's:
+    # a: 200 x 0.5 x 0.9 = 90 good/h; b (100 units/h, scrap 0.2): 100 x 0.8 x 0.9 = 72; c (1000/h, scrap 0.1): 900.
+    # In route order a would be charged b's scrap too (200 x 0.5 x 0.8 x 0.9 = 72, a tie with b): the serial
+    # reading the ramp-up used before the line became a graph.
+    from pouchline.line import Line
+    from pouchline.plant.rampup import capacity_limit_good_cells_per_h
+
+    line = Line.from_data({"name": "merge", "stations": [
+        {"name": "a", "step": "s1", "cycle_time_s": 18, "scrap_rate": 0.5, "feeds": "c"},
+        {"name": "b", "step": "s2", "cycle_time_s": 36, "scrap_rate": 0.2, "feeds": "c"},
+        {"name": "c", "step": "s3", "cycle_time_s": 3.6, "scrap_rate": 0.1}]}, "merge")
+    assert capacity_limit_good_cells_per_h(line) == (pytest.approx(72.0), "b")
+    slower_b = line.model_copy(update={"stations": [line.stations[0], line.stations[1].model_copy(
+        update={"cycle_time_s": 18}), line.stations[2]]})
+    assert capacity_limit_good_cells_per_h(slower_b) == (pytest.approx(90.0), "a")
+
+
 def test_with_the_defaults_the_expected_output_rises_and_converges(gwh, curves, cell10):
     # The deterministic capacity limit (min over stations of capacity x downstream yield) is the ramp's
     # expectation without noise: it rises every month and tends to the mature line's limit.
@@ -167,7 +185,7 @@ def test_with_the_defaults_the_expected_output_rises_and_converges(gwh, curves, 
     mature = capacity_limit_good_cells_per_h(line_at(gwh, cs, math.inf), area)[0]
     share = [capacity_limit_good_cells_per_h(line_at(gwh, cs, m - 0.5), area)[0] / mature for m in range(1, 61)]
     assert all(a < b for a, b in zip(share, share[1:]))
-    assert share[0] < 0.75  # pilot yields at SOP: ~44 % scrap on this route
+    assert share[0] < 0.75  # pilot yields and machines failing ten times as often at SOP
     assert capacity_limit_good_cells_per_h(line_at(gwh, cs, 240.0), area)[0] / mature == pytest.approx(1, abs=1e-4)
     first90 = next(m for m, s in enumerate(share, start=1) if s >= 0.9)
     # published gigafactory ramps take one to three years to nameplate (Recharge2017, Bloomberg2019)
@@ -221,11 +239,27 @@ def test_pilot_equal_to_mature_is_flat_at_nameplate(gwh, recipe, materials, cell
     assert tol / other_month < 0.05  # the check has teeth: both intervals are a few per cent wide
 
 
+def test_with_yields_alone_the_simulated_ramp_follows_the_capacity_limit(gwh, recipe, materials, cell10):
+    # Machines at their mature MTBF from SOP, only the yields learn: scrap shrinks the good cells but adds no
+    # failures, so the simulated months track the capacity limit (capacity x the yields on each station's own
+    # route; stacking at 99.9 % active sets the pace). Within 1.5 points (one 10-day replication; 0.7 measured).
+    # The capacity limit of the serial route order, which charged the anode branch for scrapped films and
+    # cathode sheets, was 18 points below the simulated month 1 on the graph line.
+    from pouchline.equipment import RampUpOverride
+    from pouchline.plant.rampup import ramp_up
+
+    res = ramp_up(gwh, recipe, materials, cell10, months=6, days_per_month=10.0, warmup_days=3.0, replications=1,
+                  override=RampUpOverride(mtbf_start_frac=1.0))
+    gaps = [m.share_of_nameplate_frac - m.capacity_limit_share_frac for m in res.months]
+    assert max(abs(g) for g in gaps) < 0.015, gaps
+    assert res.months[0].capacity_limit_share_frac < 0.93  # the yields do ramp: the check has teeth
+
+
 @pytest.fixture(scope="module")
 def ramp(gwh, recipe, materials, cell10):
     from pouchline.plant.rampup import ramp_up
 
-    # 10 measured days stand for each month (one replication): ~5 s for 30 months of the GWh line
+    # 10 measured days stand for each month (one replication): ~7 s for 30 months of the GWh line
     return ramp_up(gwh, recipe, materials, cell10, months=30, days_per_month=10.0, warmup_days=3.0, replications=1)
 
 
@@ -233,20 +267,29 @@ def test_with_the_defaults_the_simulated_ramp_rises_and_converges(ramp):
     months = ramp.months
     share = [m.share_of_nameplate_frac for m in months]
     cap = [m.capacity_limit_share_frac for m in months]
-    # each simulated month within 4 points of its capacity-limit share (the 36-month run with two full-month
-    # replications stayed within 1.5; one 10-day replication is noisier)
-    assert max(abs(a - b) for a, b in zip(share, cap)) < 0.04
+    gaps = [a - b for a, b in zip(share, cap)]
+    # The capacity limit is an upper bound: no month above it beyond the noise of one 10-day replication (the
+    # mature line runs at 99.5 % of its limit, +-1 %). Early on the months fall well below it: machines failing
+    # ten times as often block and starve one another, and film and cathode sheets wait at the stacker for
+    # anodes past the dry room's 8 h limit (expired kits), which a capacity bound does not see. The gap
+    # closes as the line learns: within 2 points over the last six months.
+    assert max(gaps) < 0.02, gaps
+    assert sum(abs(g) for g in gaps[-6:]) / 6 < 0.02 < sum(abs(g) for g in gaps[:6]) / 6
     # rising: every half-year's mean above the previous one; converging: the last three months above 90 % of
-    # nameplate (the capacity limit: 95.5 % at month 30, 99.99 % at 240, test above)
+    # nameplate (the capacity limit: 96 % at month 30, 99.99 % at 240, test above)
     halves = [sum(share[i:i + 6]) / 6 for i in range(0, 30, 6)]
     assert all(a < b for a, b in zip(halves, halves[1:]))
-    assert share[0] < 0.8 and min(share[-3:]) > 0.9 and cap[-1] > 0.95
+    assert share[0] < 0.7 and min(share[-3:]) > 0.9 and cap[-1] > 0.95
+    # published gigafactory ramps take one to three years to nameplate (Recharge2017, Bloomberg2019)
     assert 12 <= ramp.month_at_90pct <= 30
-    # scrap falls from the pilot yields' ~44 % toward the mature line's ~18 % (measured rolled throughput yield)
-    assert 1 - months[0].yield_rty > 0.4 and 1 - months[-1].yield_rty < 0.25
+    # scrap falls from SOP's ~55 % (pilot yields and expired sheets) toward the mature line's ~23 % (measured
+    # rolled throughput yield, expiry included)
+    assert 1 - months[0].yield_rty > 0.4 and 1 - months[-1].yield_rty < 0.26
     # fixed costs over fewer good cells: month 1 costs more per kWh than nameplate, the last month little more
+    # (at t = 29.5 months the yields still have exp(-29.5 / 15) = 14 % of their SOP gap to close: ~3 % more
+    # material per good cell)
     assert months[0].cost_per_kWh_usd > 1.1 * ramp.nameplate_cost_per_kWh_usd
-    assert months[-1].cost_per_kWh_usd == pytest.approx(ramp.nameplate_cost_per_kWh_usd, rel=0.03)
+    assert ramp.nameplate_cost_per_kWh_usd < months[-1].cost_per_kWh_usd < 1.05 * ramp.nameplate_cost_per_kWh_usd
 
 
 def test_material_bought_covers_the_good_cells_and_its_scrap_falls(ramp, cell10):

@@ -13,8 +13,9 @@ from test_cost_support import DEFAULT_RECIPE
 from pouchline.errors import InputError
 
 TARGETS = [0.01, 0.1, 1.0, 10.0]
-# Shorter runs than the defaults (30 days x 5) keep the module near 30 s; three replications, because
-# with two the Student t factor of the 95 % interval (12.7) makes the sizing add machines at random.
+# Shorter runs than the sizing defaults (30 days x 5 after 7, pouchline.line.defaults) keep the module near a
+# minute; three replications, because with two the Student t factor of the 95 % interval (12.7) makes the
+# sizing add machines at random.
 RUN = dict(days=20.0, warmup_days=5.0, replications=3, seed=3)
 
 
@@ -109,12 +110,16 @@ def test_a_row_agrees_with_cost_on_paper(table, recipe, materials, cell10):
             added += a.machines - b.machines
         assert added == len(s.iterations) - 1  # one machine per iteration after the first simulation
         if added == 0:
-            # the same plant: its annual process cost differs only by the yields (measured in the simulation vs
-            # the catalogue's, ~0.1 % here) that set formation energy and fixtures; materials likewise
+            # the same plant: costed on paper with the yields the simulation measured (scrap and sheets past the dry
+            # room's exposure limit), its materials per good cell are the sized plant's exactly, and its annual
+            # process cost too but for formation energy (per good cell); per kWh the paper plant spreads it over
+            # the target, the sized one over its simulated output
+            same = cost_cell(recipe, materials, cell10, rates=rates, annual_volume_MWh=s.target_GWh_per_yr * 1000,
+                             step_yields=s.experiment.yield_per_step)
+            assert s.material_cost_per_cell_usd == pytest.approx(same.material_cost_per_cell_usd, rel=1e-9)
+            assert s.fixtures == same.fixtures_in_circulation == paper.fixtures_in_circulation
             assert s.process_cost_per_cell_usd * s.cells_per_yr == pytest.approx(
-                paper.process_cost_per_cell_usd * paper.annual_good_cells, rel=0.005)
-            assert s.material_cost_per_cell_usd == pytest.approx(paper.material_cost_per_cell_usd, rel=0.005)
-            # per kWh the paper plant spreads it over the target, the sized one over its simulated output
+                same.process_cost_per_cell_usd * same.annual_good_cells, rel=0.005)
             assert s.process_cost_per_kWh_usd * s.MWh_per_yr == pytest.approx(
                 paper.process_cost_per_kWh_usd * s.target_GWh_per_yr * 1000, rel=0.005)
 
@@ -145,31 +150,15 @@ def test_supply_share_is_the_demand_module_at_the_target(table, materials):
     assert table.rows[-1]["supply_risks"].startswith("In")
 
 
-# -- sizing lots -------------------------------------------------------------------------------------------
-def _spec(name, cycle_s, batch, machines=1):
-    return SimpleNamespace(name=name, cycle_time_s=cycle_s, batch_size=batch, machines=machines, buffer_capacity=None,
-                           capacity_units_per_h=machines * batch * 3600 / cycle_s)
-
-
-def test_sizing_lot_is_cut_to_one_batch_of_a_long_station():
-    from pouchline.line import default_lot_size
-    from pouchline.plant.sizing import sizing_lot_size
-
-    # a 10 GWh-like line: 36,000 cells/h at the slowest station (5 min of it: 3,000 -> 1-2-5: 2,000),
-    # formation racks of 256 cells for 26 h; 2,000 cells would be 8 rack batches = 208 h > 24 h: one rack
-    big = [_spec("stack", 10, 100), _spec("form", 26 * 3600, 256, machines=3700)]
-    assert default_lot_size(tuple(big)) == 2000
-    assert sizing_lot_size(big) == 256
-    # a press of 10 cells per 300 s: 2,000 cells are 200 batches = 16.7 h < 24 h: the lot stays
-    assert sizing_lot_size([_spec("stack", 10, 100), _spec("clamp", 300, 10, machines=2000)]) == 2000
-    # ... 20 cells a batch for 2 h: 100 batches = 200 h: as many batches as fit in 24 h (12) = 240 cells
-    assert sizing_lot_size([_spec("stack", 10, 100), _spec("slow", 7200, 20, machines=4000)]) == 240
-
-
-def test_the_ten_gigawatt_row_is_simulated_with_rack_sized_lots(table):
+# -- sizing lots ------------------------------------------------------------------------------------------
+def test_the_ten_gigawatt_row_shares_its_lots_among_machines(table):
+    # the default lot (5 min of the slowest station's output: 2,000 cells at 10 GWh/yr) is kept, and no
+    # machine takes more than 2 h of a lot's batches (pouchline.line.model.job_units): a formation rack takes
+    # one batch of 256 cells, a stacker (18 s a cell) 400, a sealer (4 cells per 12 s) the whole lot
     ten = table.sizings[-1]
-    assert ten.simulation["lot_size"] == 256  # one formation rack (256 channels)
-    assert ten.line_data["lot_size"] == 256  # and the line file says so
+    assert ten.simulation["lot_size"] == 2000 and "lot_size" not in ten.line_data
+    jobs = {s.name: s.job_units for s in ten.experiment.stations}
+    assert jobs["formation"] == 256 and jobs["stacking"] == 400 and jobs["sealing"] == 2000
 
 
 # -- refusals --------------------------------------------------------------------------------------------

@@ -102,20 +102,47 @@ def test_fixture_cost_divides_by_cells_per_fixture():
 
 
 def test_fixtures_in_circulation_are_capex_by_littles_law(big):
+    # The sized plant owns a fixture pool from clamping to the end of formation, Little's law at the target:
+    # count = 1.2 x (cells/h into clamping) x W / cells per fixture, W = a clamping job's hours + half a formation
+    # rack filling + a formation job's scheduled hours (the racks run through planned maintenance); the cost
+    # pays for the whole pool.
+    from pouchline.line.model import default_lot_size, job_units
+    from pouchline.plant.design import CARRIER_MARGIN
+
     recipe, materials, cell = big
     res = cost_cell(recipe, materials, cell, rates=CostRates(), annual_volume_MWh=1000)
-    # L = lambda W: cells started per hour x hours held, at clamping (5 min per 10-cell press cycle) and
-    # formation (24 h), one fixture per cell (cells_per_fixture 1)
-    clamp = next(s for s in res.stations if s.kind == "clamping")
-    form = next(s for s in res.stations if s.kind == "formation")
-    t = {st.name: st.cycle_time_s / 3600 for st in res.plant_line.stations if st.name in (clamp.name, form.name)}
-    want = clamp.demand_per_h * t[clamp.name] + form.demand_per_h * t[form.name]
-    assert res.fixture_cells_in_circulation == pytest.approx(want)
-    assert res.fixtures_in_circulation == math.ceil(want)
-    assert res.investment_usd["fixtures_usd"] > 0
-    assert any("fixtures in circulation" in p.item for p in res.process_lines)
+    line = res.plant_line
+    pool = line.carriers["fixtures"]
+    assert (pool.from_station, pool.to_station, pool.units_per_carrier) == ("clamping", "formation", 1)
+    specs = {sp.name: sp for sp in line.station_specs(area_per_cell_cm2=cell.area_per_cell_cm2)}
+    lot = default_lot_size(tuple(specs.values()))
+    c, f = specs["clamping"], specs["formation"]
+    jc, jf = job_units(c, lot), job_units(f, lot)
+    good_h = 1000e6 / cell.energy_Wh / SCHED_H
+    lam_c = good_h / ((1 - c.scrap_rate) * (1 - f.scrap_rate))
+    lam_f = good_h / (1 - f.scrap_rate)
+    w_h = jc / c.batch_size * c.cycle_time_s / 3600 + jf / (2 * lam_f) \
+        + jf / f.batch_size * f.cycle_time_s / f.off_shift_speedup / 3600
+    assert 20 < w_h < 27  # ~1-2 h of clamping jobs and a 24 h formation cycle, in scheduled hours
+    assert pool.count == math.ceil((1 + CARRIER_MARGIN) * lam_c * w_h)
+    assert res.fixtures_in_circulation == pool.count
+    # each at one fixture's material price (plates and bolts, no scrap): the fixture lines of a cell costed
+    # with its fixture, 1 cell per fixture
     with_fx = cost_cell(recipe, materials, cell, rates=CostRates(), annual_volume_MWh=1000, include_fixture=True)
+    unit = sum(ln.g_per_cell * ln.price_per_kg / 1000 for ln in with_fx.material_lines if ln.component == "fixture")
+    assert res.investment_usd["fixtures_usd"] == pytest.approx(pool.count * unit, rel=1e-9)
     assert with_fx.fixtures_in_circulation == 0  # every cell ships with its own
+    assert any("fixtures in circulation" in p.item for p in res.process_lines)
+    # A line without a pool pays for the cells in clamping and formation by Little's law on paper:
+    # L = lambda W, cells started per hour x hours held (5 min per 10-cell press cycle; 24 h formation)
+    free = line.model_copy(update={"carriers": {}})
+    on_paper = cost_cell(recipe, materials, cell, rates=CostRates(), line=free,
+                         line_kpis={"good_units_per_year": 1000e6 / cell.energy_Wh})
+    clamp = next(x for x in on_paper.stations if x.kind == "clamping")
+    form = next(x for x in on_paper.stations if x.kind == "formation")
+    want = clamp.demand_per_h * c.cycle_time_s / 3600 + form.demand_per_h * f.cycle_time_s / 3600
+    assert on_paper.fixture_cells_in_circulation == pytest.approx(want)
+    assert on_paper.fixtures_in_circulation == math.ceil(want)
 
 
 def test_both_plant_modes_agree_at_the_same_volume(big):
@@ -257,3 +284,91 @@ def test_plan_sizes_a_line_for_a_target(big, tmp_path, capsys):
     assert main(["plan", str(DEFAULT_RECIPE), "--line", str(ROOT / "recipes" / "lines" / "gwh-line.yaml"),
                  "--target-GWh", "1", "--out", str(tmp_path / "p")]) == 2
     assert "not both" in capsys.readouterr().err
+
+
+# ------------------------------------------------------------------------------------------------
+# the sized line is a graph with a release rule, fixtures and the dry room's exposure limit
+# ------------------------------------------------------------------------------------------------
+def test_the_sized_line_is_the_plant_graph(big):
+    recipe, _, cell = big
+    d = design_plant(recipe, cell, default_catalogue(), CostRates(), volume_MWh_per_yr=1000)
+    data = line_data(d, name="g", cell=cell, source="derived: test", rates=CostRates())
+    feeds = {st["name"]: st.get("feeds") for st in data["stations"]}
+    # the anode, SE film and cathode branches merge at stacking; prelithiation acts on the anode branch
+    assert feeds == {
+        "alloy_prep": "melt_cast", "melt_cast": "quench", "quench": "anode_rolling", "anode_rolling": "anode_punching",
+        "anode_punching": "prelithiation", "se_film_mixing": "se_film_rolling", "se_film_rolling": "se_film_cutting",
+        "se_film_cutting": "stacking", "cathode_mixing": "cathode_hot_rolling", "cathode_hot_rolling": "cathode_punching",
+        "cathode_punching": "stacking", "prelithiation": "stacking", "stacking": "sealing", "sealing": "clamping",
+        "clamping": "formation", "formation": None}
+    # scrap is charged per branch: the anode branch is not inflated by the film's or the cathode's yields
+    y = d.yields
+    anode_after = y["alloy_prep"] * y["melt_cast"] * y["quench"] * y["anode_rolling"] * y["anode_punching"] \
+        * y["prelithiation"] * y["stacking"] * y["sealing"] * y["clamping"] * y["formation"]
+    assert d.start_factors["alloy_prep"] == pytest.approx(1 / anode_after, rel=1e-12)
+    assert d.convention == "branch"
+    # the dry room takes the catalogue's enclosure: 8 h from cutting the film and punching the cathode sheets
+    zone = data["zones"]["sulfide_dry_room"]
+    enc = default_catalogue().enclosures["dry_room_minus40"]
+    assert (zone["equipment"], zone["exposure_limit_h"], zone["exposure_clock"]) == ("dry_room_minus40", 8, "scheduled")
+    assert zone["exposure_source"] == enc.exposure_source
+    assert zone["exposure_starts_at"] == ["se_film_cutting", "cathode_punching"]
+    assert set(data["release"]["wip_cap_units"]) == {"alloy_prep", "se_film_mixing", "cathode_mixing"}
+    # only the anode branch (no part ages in the dry room) gets room for its head's whole job above Little's WIP
+    assert "(alloy_prep: the head releases a whole job at once)" in data["release"]["source"]
+    mills = {st["name"]: (st["passes"], st.get("stands", 1)) for st in data["stations"] if "passes" in st}
+    assert mills == {"anode_rolling": (9, 5), "cathode_hot_rolling": (8, 4)}
+
+
+def test_conwip_caps_are_littles_law_on_each_branch_by_hand():
+    # Two branches merge at sealing: casting (anode) and cathode mixing, pilot machines and yields, 100 good
+    # cells/h of 10 Wh. Units started per hour: casting 100 / (0.95 x 0.98) = 107.41, mixing 100 / 0.98 = 102.04.
+    # Lot: 5 min of the slowest station (the sealer, 240 cells/h x 200/201) = 19.9 -> 10. Jobs: casting 10 units
+    # of 1.725 s (2 m/min x 0.2 m = 24 m2/h over 0.01 m2 x 1.15), mixing one 250-cell batch of 30 min, sealing 10.
+    # cap = max(1.5 x (units/h x a job's hours + half a job + the merge's job) + the head's job (no dry-room
+    # exposure on this line), a job on every machine + merge job):
+    #   casting: 1.5 x (107.41 x 10 x 1.725 / 3600 + 5 + 10) + 10 = 33.3 -> 34 (> 20)
+    #   mixing:  1.5 x (102.04 x 0.5 + 125 + 10) + 250 = 529.03 -> 530 (> 260)
+    recipe, _ = _cut_recipe(("melt_cast", "cathode_mixing", "sealing"))
+    cell = small_cell(10.0)
+    volume = 100 * SCHED_H * 10 / 1e6
+    d = design_plant(recipe, cell, default_catalogue(), CostRates(), volume_MWh_per_yr=volume, machine_class="pilot",
+                     maturity="pilot")
+    data = line_data(d, name="two", cell=cell, source="derived: test", rates=CostRates())
+    assert {st["name"]: st.get("feeds") for st in data["stations"]} == {
+        "melt_cast": "sealing", "cathode_mixing": "sealing", "sealing": None}
+    assert data["release"]["wip_cap_units"] == {"melt_cast": 34, "cathode_mixing": 530}
+    assert "carriers" not in data  # no clamping: no fixtures
+    from pouchline.line import Line
+
+    Line.from_data(data, "two")  # a valid line
+
+
+def test_the_next_machine_goes_where_the_votes_or_the_what_ifs_say(monkeypatch):
+    from pouchline.plant.sizing import _next_machine
+
+    def bottlenecks(*votes):
+        return [{"name": n, "kind": "station", "votes": v / 5, "votes_count": v, "active_fraction": 0.99 - 0.01 * k}
+                for k, (n, v) in enumerate(votes)]
+
+    calls = []
+
+    def fake_what_if(line, station, *, machines, base, **kw):
+        calls.append(station)
+        gain = {"stacking": 10.0, "clamping": 30.0, "formation": 5.0}[station]
+        return SimpleNamespace(gain_units_per_h=gain, gain_frac=gain / 1000)
+
+    monkeypatch.setattr("pouchline.line.what_if", fake_what_if)
+    names = {"stacking", "clamping", "formation", "sealing"}
+    # 5 of 5 votes: no what-if
+    exp = SimpleNamespace(bottlenecks=bottlenecks(("stacking", 5), ("clamping", 0)), replications=5, bottleneck="stacking")
+    assert _next_machine(exp, None, {}, names)[0] == "stacking" and calls == []
+    # votes split 3 / 2 (60 % < 80 %): +1 machine simulated at each voted station, the larger gain wins
+    exp = SimpleNamespace(bottlenecks=bottlenecks(("stacking", 3), ("clamping", 2), ("sealing", 0)), replications=5,
+                          bottleneck="stacking")
+    station, why = _next_machine(exp, None, {}, names)
+    assert station == "clamping" and calls == ["stacking", "clamping"] and "what-if" in why
+    # a zone is never given a machine
+    exp = SimpleNamespace(bottlenecks=[{"name": "zone:glovebox", "kind": "zone", "votes": 1, "votes_count": 5,
+                                        "active_fraction": 1.0}], replications=5, bottleneck="zone:glovebox")
+    assert _next_machine(exp, None, {}, names)[0] is None

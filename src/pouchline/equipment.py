@@ -272,6 +272,12 @@ class Machine(_Model):
         """Reference capacity in basis units x passes per machine-hour: rate x stands."""
         return self.rate.per_h * self.stands
 
+    @property
+    def is_mill(self) -> bool:
+        """Whether the entry states its ``stands``: a rolling mill, whose time per unit depends on
+        the recipe's passes."""
+        return "stands" in self.model_fields_set
+
     def visits(self, passes: int) -> int:
         """Visits a unit makes to do ``passes`` passes: ceil(passes / stands)."""
         return max(1, -(-max(1, int(passes)) // self.stands))
@@ -433,6 +439,47 @@ class RampUpOverride(_Model):
         return base.model_copy(update={**given, "sources": {**base.sources, **{k: src for k in given}}})
 
 
+class Enclosure(_Model):
+    """A protective atmosphere a line's zone can name (``zones.<id>.equipment``): its kind, the
+    atmosphere it keeps and, for a dry room, how long a sulfide part may stay in it.
+
+    The fields are those of :class:`pouchline.line.Zone` that do not depend on the line (its
+    stations, area and capacity do); a zone naming the entry takes the ones it does not give.
+    """
+
+    kind: Literal["glovebox", "dry_room"]
+    atmosphere: str
+    exposure_limit_h: float | None = None
+    exposure_clock: Literal["calendar", "scheduled"] | None = None
+    exposure_source: str | None = None
+    source: str
+
+    @field_validator("exposure_limit_h", mode="before")
+    @classmethod
+    def _limit(cls, v: Any) -> float | None:
+        return None if v is None else _finite(v, "exposure_limit_h", gt=0, le=8760, unit_key="h")
+
+    @field_validator("source", "exposure_source")
+    @classmethod
+    def _src(cls, v: str | None) -> str | None:
+        return None if v is None else check_source(v)
+
+    @model_validator(mode="after")
+    def _limit_has_source(self) -> "Enclosure":
+        if self.exposure_limit_h is not None and not self.exposure_source:
+            raise ValueError("exposure_limit_h needs exposure_source: where the limit comes from")
+        return self
+
+    def zone_fields(self) -> dict[str, Any]:
+        """The zone fields this entry states (what a zone naming it is filled with)."""
+        out: dict[str, Any] = {"kind": self.kind, "atmosphere": self.atmosphere, "source": self.source}
+        if self.exposure_limit_h is not None:
+            out.update(exposure_limit_h=self.exposure_limit_h, exposure_source=self.exposure_source)
+            if self.exposure_clock is not None:
+                out["exposure_clock"] = self.exposure_clock
+        return out
+
+
 class Catalogue(_Model):
     """The whole catalogue (``recipes/equipment.yaml``)."""
 
@@ -442,6 +489,7 @@ class Catalogue(_Model):
     scaling: Scaling
     kinds: dict[str, KindData]
     machines: dict[str, Machine]
+    enclosures: dict[str, Enclosure] = Field(default_factory=dict)
     rampup: RampUp | None = None
 
     @model_validator(mode="after")
@@ -509,21 +557,26 @@ def station_fields_from(machine: Machine) -> dict[str, Any]:
 
     Web machines give their speed, width and trim; machines with a fixed cycle per cell give
     ``cycle_time_s`` and ``batch_size``; every machine gives MTBF/MTTR, footprint and
-    ``runs_off_shift``. A rate per kg, m2 of batch, sheet or channel-hour depends on the cell: the
-    station (or ``pouchline size``, which writes it) must state it.
+    ``runs_off_shift``, and a mill its ``stands`` (the station gives the recipe's ``passes``). A
+    rate per kg, m2 of batch, sheet or channel-hour depends on the cell: the station (or
+    ``pouchline size``, which writes it) must state it.
     """
     out: dict[str, Any] = {"footprint_m2": machine.footprint_m2}
     if machine.mtbf_h is not None:
         out.update(mtbf_h=machine.mtbf_h, mttr_h=machine.mttr_h)
     if machine.runs_off_shift:
         out["runs_off_shift"] = True
+    if machine.stands != 1:
+        out["stands"] = machine.stands
     r = machine.rate
-    if r.basis == "web" and machine.stands == 1:
+    if r.basis == "web":
         out.update(rate_m_min=r.speed_m_min, web_width_mm=r.width_mm)
         if machine.area_factor != 1.0:
             out["area_factor"] = machine.area_factor
-    elif r.basis == "area" and machine.stands == 1:
+    elif r.basis == "area":
         out["rate_m2_h"] = r.rate_m2_h
+        if machine.area_factor != 1.0:
+            out["area_factor"] = machine.area_factor
     elif r.basis == "batch" and r.batch_unit == "cells" and r.batch_size == int(r.batch_size):
         out.update(cycle_time_s=r.cycle_time_s, batch_size=int(r.batch_size))
     return out
@@ -550,18 +603,31 @@ def line_rampup(data: Any, source: str = "") -> RampUpOverride | None:
                           for p in exc.problems]) from None
 
 
+def _given(st: Mapping[str, Any]) -> dict[str, Any]:
+    """The fields a station or zone gives (a field set to null counts as not given)."""
+    return {k: v for k, v in st.items() if v is not None}
+
+
 def resolve_line_equipment(data: Any, source: str = "", catalogue: Catalogue | None = None) -> Any:
-    """Line data with each station's ``equipment:`` entry filled in: fields the station does not give
-    are taken from the entry; fields it gives win. Returns ``data`` unchanged when no station names
-    an entry. A speed the entry cannot state for an unknown cell must be in the station."""
+    """Line data with each station's ``equipment:`` entry (and each zone's enclosure) filled in:
+    fields the station does not give are taken from the entry; fields it gives win. Returns
+    ``data`` unchanged when nothing names an entry. A speed the entry cannot state for an unknown
+    cell must be in the station; a mill (an entry with ``stands``) needs the station's ``passes``.
+
+    With the line's ``maturity`` (``pilot`` or ``mature``), a station naming an entry and giving no
+    ``scrap_rate`` takes ``1 - `` the catalogue's yield of the entry's step kind at that maturity.
+    """
     if isinstance(data, Mapping) and "rampup" in data:  # checked here; the simulation does not use it
         line_rampup(data, source)
         data = {k: v for k, v in data.items() if k != "rampup"}
     if not isinstance(data, Mapping) or not isinstance(data.get("stations"), list):
         return data
-    if not any(isinstance(s, Mapping) and s.get("equipment") is not None for s in data["stations"]):
+    zones = data.get("zones") if isinstance(data.get("zones"), Mapping) else {}
+    named_zone = any(isinstance(z, Mapping) and z.get("equipment") is not None for z in zones.values())
+    if not named_zone and not any(isinstance(s, Mapping) and s.get("equipment") is not None for s in data["stations"]):
         return data
     cat = catalogue or default_catalogue()
+    maturity = data.get("maturity") if data.get("maturity") in ("pilot", "mature") else None
     problems: list[Problem] = []
     stations = []
     for i, st in enumerate(data["stations"]):
@@ -574,25 +640,46 @@ def resolve_line_equipment(data: Any, source: str = "", catalogue: Catalogue | N
                                     f"{', '.join(sorted(cat.machines))}", mid, source))
             stations.append(st)
             continue
-        filled = station_fields_from(cat.machines[mid])
-        if any(k in st for k in _SPEED_FIELDS):  # the station states its own speed: keep all of it
+        m = cat.machines[mid]
+        own = _given(st)
+        filled = station_fields_from(m)
+        if any(k in own for k in _SPEED_FIELDS):  # the station states its own speed: keep all of it
             filled = {k: v for k, v in filled.items() if k not in _SPEED_FIELDS + ("web_width_mm", "batch_size",
                                                                                   "area_factor")}
         elif not any(k in filled for k in _SPEED_FIELDS):
-            m = cat.machines[mid]
             problems.append(Problem(
                 f"stations[{i}]", f"names {mid!r} ({m.name}), whose rate ({m.rate.describe()}"
                 + (f", {m.stands} passes per visit" if m.stands > 1 else "")
                 + ") depends on the cell: give cycle_time_s and batch_size (units per batch) for this cell, or let "
                 "`pouchline size` write the line", None, source))
-        stations.append({**filled, **dict(st)})
+        if m.is_mill and "passes" not in own:
+            problems.append(Problem(
+                f"stations[{i}].passes", f"is required: {mid!r} is a mill of {m.stands} stand(s); give the rolling "
+                "passes of the recipe step (a unit takes ceil(passes / stands) visits of machine time)", None, source))
+        if maturity is not None and "scrap_rate" not in own and m.kind in cat.kinds:
+            filled["scrap_rate"] = round(1.0 - cat.kinds[m.kind].yield_at(maturity), 12)
+        stations.append({**filled, **dict(st), **{k: v for k, v in filled.items() if st.get(k, v) is None}})
+    out_zones: dict[str, Any] = dict(zones)
+    for zid, z in zones.items():
+        if not isinstance(z, Mapping) or z.get("equipment") is None:
+            continue
+        eid = z["equipment"]
+        if not isinstance(eid, str) or eid not in cat.enclosures:
+            problems.append(Problem(f"zones.{zid}.equipment", f"{eid!r} is not an enclosure of the equipment "
+                                    f"catalogue; ids: {', '.join(sorted(cat.enclosures)) or 'none'}", eid, source))
+            continue
+        filled = cat.enclosures[eid].zone_fields()
+        out_zones[zid] = {**filled, **dict(z), **{k: v for k, v in filled.items() if z.get(k, v) is None}}
     if problems:
         raise InputError(problems)
-    return {**dict(data), "stations": stations}
+    out = {**dict(data), "stations": stations}
+    if zones:
+        out["zones"] = out_zones
+    return out
 
 
 __all__ = [
-    "BASIS_UNIT", "Catalogue", "DEFAULT_EQUIPMENT_PATH", "KindData", "MACHINE_CLASSES", "Machine", "RampUp",
+    "BASIS_UNIT", "Catalogue", "DEFAULT_EQUIPMENT_PATH", "Enclosure", "KindData", "MACHINE_CLASSES", "Machine", "RampUp",
     "RampUpOverride", "Rate", "Scaling", "StationRampUp", "default_catalogue", "line_rampup", "load_catalogue",
     "resolve_line_equipment", "station_fields_from",
 ]

@@ -22,6 +22,15 @@ from pouchline.cli._common import (
     print_json,
 )
 from pouchline.errors import InputError
+from pouchline.line.defaults import (
+    DEFAULT_DAYS,
+    DEFAULT_REPLICATIONS,
+    DEFAULT_SEED,
+    DEFAULT_WARMUP_DAYS,
+    SIZING_DAYS,
+    SIZING_REPLICATIONS,
+    SIZING_WARMUP_DAYS,
+)
 
 
 def _add_common(p: argparse.ArgumentParser) -> None:
@@ -33,13 +42,16 @@ def _add_common(p: argparse.ArgumentParser) -> None:
                         "the default plant for --annual-MWh by simulation as `pouchline size` does (the same figures) "
                         "and cost it at its simulated output")
     p.add_argument("--days", type=positive_float, default=None, metavar="D",
-                   help="with --simulate: measured days after the warm-up (default 60 with --line, else pouchline "
-                        "size's 30)")
+                   help=f"with --simulate: measured days after the warm-up (default {DEFAULT_DAYS:g} with --line, as "
+                        f"`pouchline simulate`; else pouchline size's {SIZING_DAYS:g})")
     p.add_argument("--warmup-days", type=float, default=None, metavar="W",
-                   help="with --simulate: warm-up days (default 3 with --line, else 5)")
-    p.add_argument("--seed", type=int, default=1, metavar="S", help="with --simulate: random seed (default 1)")
+                   help=f"with --simulate: warm-up days (default {DEFAULT_WARMUP_DAYS:g} with --line, else "
+                        f"{SIZING_WARMUP_DAYS:g})")
+    p.add_argument("--seed", type=int, default=DEFAULT_SEED, metavar="S",
+                   help=f"with --simulate: random seed (default {DEFAULT_SEED})")
     p.add_argument("--replications", type=positive_int, default=None, metavar="R",
-                   help="with --simulate: replications (default 1 with --line, else 5)")
+                   help=f"with --simulate: replications (default {DEFAULT_REPLICATIONS} with --line, else "
+                        f"{SIZING_REPLICATIONS})")
     add_cell_size_options(p)
     p.add_argument("--prices", choices=("low", "base", "high"), default="base",
                    help="material price scenario of recipes/materials.yaml (default base)")
@@ -93,9 +105,8 @@ def _compute(args: argparse.Namespace) -> dict[str, Any]:
     from pouchline.cost import cost_cell, load_rates, sensitivity
     from pouchline.cost.rates import DEFAULT_RATES_PATH
 
-    from pouchline.plant.sizing import SIZING_DAYS, SIZING_REPLICATIONS, SIZING_WARMUP_DAYS
-
-    line_run = (60.0, 3.0, 1) if args.line else (SIZING_DAYS, SIZING_WARMUP_DAYS, SIZING_REPLICATIONS)
+    line_run = ((DEFAULT_DAYS, DEFAULT_WARMUP_DAYS, DEFAULT_REPLICATIONS) if args.line
+                else (SIZING_DAYS, SIZING_WARMUP_DAYS, SIZING_REPLICATIONS))
     days = args.days if args.days is not None else line_run[0]
     warmup = args.warmup_days if args.warmup_days is not None else line_run[1]
     reps = args.replications if args.replications is not None else line_run[2]

@@ -32,7 +32,7 @@ def register(subparsers: Any) -> None:
                     "lower 95 %% bound of the simulated output meets the target) and cost it at its simulated output "
                     "as `pouchline cost --annual-MWh --simulate` does; add the tightest element's share of world "
                     "production at the target. Prints one column per target; --out writes scaleup.csv and charts. "
-                    "Each target is a simulation: about 40 s at 10 GWh/yr of the 10 Ah cell on two cores.")
+                    "Each target is a simulation: about a minute at 10 GWh/yr of the 10 Ah cell on two cores.")
     add_recipe_argument(p)
     p.add_argument("--targets", default=DEFAULT_TARGETS, metavar="X,Y,...",
                    help=f"annual volumes, GWh/yr of good cells, separated by commas (default {DEFAULT_TARGETS})")
@@ -60,6 +60,8 @@ _SHOWN: tuple[tuple[str, str, str], ...] = (
     ("machine_classes", "  stations per machine class", "text"),
     ("equipment_capex_usd", "equipment capex", "usd"),
     ("capex_per_GWh_usd", "  per GWh/yr", "usd"),
+    ("fixtures", "30 MPa fixtures in circulation", "count"),
+    ("fixture_capex_usd", "  their capex", "usd"),
     ("floor_m2", "floor, m²", "number"),
     ("dry_room_m2", "  of which dry room, m²", "number"),
     ("operators_per_shift", "operators per shift", "number"),

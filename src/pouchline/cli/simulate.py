@@ -258,9 +258,14 @@ def run(args: argparse.Namespace) -> int:
     changes = [parse_what_if(text) for text in args.what_if]
     if recipe is not None:
         from pouchline.line.model import atmosphere_deviations
+        from pouchline.plant.design import passes_mismatch
 
         for text in atmosphere_deviations(line, recipe):
             print(f"warning: {line_path}: {text}", file=sys.stderr)
+        for st in line.stations:
+            wrong = passes_mismatch(st, recipe.step(st.step))
+            if wrong is not None:
+                print(f"warning: {line_path}: {wrong}", file=sys.stderr)
     show = bool(args.progress) or sys.stderr.isatty()
     progress, close = _progress_bar(show)
     kw = dict(replications=args.replications, days=args.days, warmup_days=args.warmup_days, seed=args.seed,

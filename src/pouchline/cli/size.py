@@ -24,8 +24,9 @@ from pouchline.errors import InputError
 
 
 def add_plant_options(p: argparse.ArgumentParser) -> None:
-    """``--class``, ``--maturity`` and the sizing run length, shared by ``size`` and ``scaleup``."""
-    from pouchline.plant.defaults import SIZING_DAYS, SIZING_REPLICATIONS, SIZING_WARMUP_DAYS
+    """``--class``, ``--maturity`` and the sizing run length (:mod:`pouchline.line.defaults`), shared by
+    ``size`` and ``scaleup``."""
+    from pouchline.line.defaults import SIZING_DAYS, SIZING_REPLICATIONS, SIZING_WARMUP_DAYS
 
     p.add_argument("--class", dest="machine_class", choices=("lab", "pilot", "production", "auto"), default=None,
                    help="machine class of recipes/equipment.yaml (auto: per station the class of lowest annual cost "
@@ -46,9 +47,10 @@ def register(subparsers: Any) -> None:
         "size", help="size a plant for a target GWh/yr: machines per station, simulated, with a line file",
         description="Size the plant that makes --target-GWh of good cells a year: machines per station from the "
                     "equipment catalogue (good output inflated by downstream scrap, at each machine's availability "
-                    "and the calendar), buffers, zones; then simulate it and add one machine at the simulated "
-                    "bottleneck until the lower 95 %% bound of the simulated output meets the target. Prints the "
-                    "sizing table and writes the line file (--out).")
+                    "and the calendar), buffers, zones, the line graph with CONWIP caps, fixtures and the dry room's "
+                    "exposure limit; then simulate it and add one machine at the simulated bottleneck until the lower "
+                    "95 %% bound of the simulated output meets the target. Prints the sizing table and writes the line "
+                    "file (--out).")
     add_recipe_argument(p)
     p.add_argument("--target-GWh", dest="target_GWh", type=positive_float, required=True, metavar="X",
                    help="good cells' energy per year, GWh")
@@ -100,6 +102,8 @@ def render_text(res: Any) -> str:
         f"bottleneck        {res.bottleneck}",
         f"machines          {res.machines:,}",
         f"equipment capex   {res.equipment_capex_usd / 1e6:,.1f} MUSD ({res.capex_per_GWh_usd / 1e6:,.1f} MUSD per GWh/yr)",
+        f"fixtures          {res.fixtures:,} in circulation, {res.fixture_capex_usd / 1e6:,.1f} MUSD (the line's pool, "
+        "Little's law at the target)",
         f"floor             {res.floor_m2:,.0f} m2, of which dry room {res.dry_room_m2:,.0f} m2; {res.gloveboxes} gloveboxes",
         f"operators         {res.operators_per_shift:,.1f} per shift ({res.labour_h_per_yr:,.0f} h/yr)",
         f"electricity       {res.electricity_MWh_per_yr:,.0f} MWh/yr",

@@ -38,6 +38,7 @@ from pouchline.plant.design import (
     capacity_ratio,
     formation_hours,
     machine_figures,
+    passes_mismatch,
     start_factors,
     step_branch,
     step_passes,
@@ -645,6 +646,7 @@ class _Plant:
     notes: list[Assumption] = field(default_factory=list)
     fixture_cells_in_circulation: float = 0.0
     fixture_cells_how: str = ""
+    fixtures: int | None = None  # the line's fixture pool (carriers), when it has one
     line: Any = None
     annual_how: str = ""  # what sets the annual volume: the plant's volume, the simulation, the bottleneck
 
@@ -723,7 +725,10 @@ def line_plant(recipe: Any, cell: CellLike, rates: CostRates, rv: Mapping[str, f
             mid, m = _nearest_entry(catalogue, step, cell, recipe, units_h)
             chosen = "nearest in capacity"
         b = basis_per_unit(m, step, cell, recipe)
-        visits = m.visits(step_passes(step))
+        wrong = passes_mismatch(st, step)
+        if wrong is not None:
+            raise ValueError(f"line {line.name}: {wrong}")
+        visits = sp.visits  # ceil(passes / stands) of the station: the machine time the simulation runs
         ratio = capacity_ratio(m, units_h, b, visits)
         fig = machine_figures(catalogue, m, ratio, capex_usd=rv.get(f"equipment.{mid}.capex_usd"),
                               power_kW=rv.get(f"equipment.{mid}.power_kW"),
@@ -754,6 +759,7 @@ def line_plant(recipe: Any, cell: CellLike, rates: CostRates, rv: Mapping[str, f
                if steps.get(d.get("step")) is not None and steps[d.get("step")].kind in ("clamping", "formation")]
         if wip:
             fixture_cells, fx_how = sum(wip), "work in progress at clamping and formation, measured in the line simulation"
+    fixtures, fixture_cells, fx_how = fixture_pool(line, steps, kpis, fixture_cells, fx_how)
     missing = [s.id for s in recipe.steps if s.id not in {st.step for st in line.stations}]
     if missing:
         notes.append(Assumption("plant", f"line {line.name} has no station for step(s) {', '.join(missing)}: "
@@ -764,7 +770,32 @@ def line_plant(recipe: Any, cell: CellLike, rates: CostRates, rv: Mapping[str, f
         "station's machines from the equipment catalogue, capex, floor and crew scaled with the machine's capacity over "
         "the entry's (exponents of the catalogue)", getattr(line, "source", None) or ""))
     return _Plant(mode, stations, annual, sched, None if mode == "default" else line.name, notes, fixture_cells,
-                  fx_how, line, how)
+                  fx_how, fixtures, line, how)
+
+
+def fixture_pool(line: Any, steps: Mapping[str, Any], kpis: Mapping[str, Any] | None, cells: float,
+                 how: str) -> tuple[int | None, float, str]:
+    """The fixtures a plant pays for: ``(fixtures or None, cells in fixtures, how)``.
+
+    A line whose carrier pool starts at a clamping station owns that pool: the plant buys every one of
+    its ``count`` fixtures (a pool at the mean in use would make cells wait for one about half the
+    time), whatever the simulation says it needs; the simulation's ``carriers_needed`` (Little's law
+    on the loop) is quoted beside it. Without a pool, ``cells`` (the simulated WIP at clamping and
+    formation, or Little's law on paper) over the cells one fixture holds.
+    """
+    by_name = {st.name: st for st in line.stations}
+    pools = [(cid, p) for cid, p in (getattr(line, "carriers", None) or {}).items()
+             if getattr(steps.get(getattr(by_name.get(p.from_station), "step", None)), "kind", None) == "clamping"]
+    if not pools:
+        return None, cells, how
+    sim = {c.get("name"): c for c in (kpis or {}).get("carriers", []) or [] if isinstance(c, Mapping)}
+    count = sum(p.count for _, p in pools)
+    slots = sum(p.slots for _, p in pools)
+    text = "; ".join(f"pool {cid}: {p.count:,} fixtures of {p.units_per_carrier} cell(s)" for cid, p in pools)
+    needed = [sim[cid].get("carriers_needed") for cid, _ in pools if cid in sim]
+    if needed and all(isinstance(x, (int, float)) for x in needed):
+        text += f" ({sum(needed):,.0f} in use on average in the simulation, Little's law)"
+    return count, float(slots), f"the line's fixture pool ({text}): the plant buys the whole pool"
 
 
 def default_plant(recipe: Any, cell: CellLike, rates: CostRates, rv: Mapping[str, float],
@@ -783,7 +814,7 @@ def default_plant(recipe: Any, cell: CellLike, rates: CostRates, rv: Mapping[str
     design = design_plant(recipe, cell, catalogue, rates, volume_MWh_per_yr=volume,
                           machine_class=machine_class or rates.plant.machine_class,
                           maturity=maturity or rates.plant.yield_maturity, rate_values=rv)
-    line = Line.from_data(line_data(design, name=f"sized-{volume:g}-MWh", cell=cell, rates=rates,
+    line = Line.from_data(line_data(design, name=f"sized-{volume:g}-MWh", cell=cell, rates=rates, catalogue=catalogue,
                                     source="derived: pouchline.plant.design_plant"), "sized plant")
     annual = volume * 1e6 / cell.energy_Wh
     plant = line_plant(recipe, cell, rates, rv, factors, line, None, catalogue=catalogue, annual_good_cells=annual,
@@ -924,7 +955,12 @@ def cost_cell(
     k_fx = int(getattr(getattr(cell, "fixture", None), "cells_per_fixture", 1) or 1)
     fixture_unit_usd = sum(ln.g_per_cell * ln.price_per_kg / 1000.0 for ln in fx_lines.lines
                            if ln.component == "fixture") * k_fx  # one fixture, at its material price
-    fixtures = 0 if include_fixture else math.ceil(plant.fixture_cells_in_circulation / k_fx - 1e-9)
+    if include_fixture:
+        fixtures = 0
+    elif plant.fixtures is not None:
+        fixtures = int(plant.fixtures)  # the line's pool: each carrier is one of the cell's fixtures (plates, bolts)
+    else:
+        fixtures = math.ceil(plant.fixture_cells_in_circulation / k_fx - 1e-9)
     fixture_capex = fixtures * fixture_unit_usd
 
     # depreciation, building, overhead
@@ -933,10 +969,11 @@ def cost_cell(
     add("depreciation", "equipment (incl. gloveboxes, dry room)", equipment_capex / rv["depreciation_life_yr"],
         f"{equipment_capex:,.0f} USD over {rv['depreciation_life_yr']:g} yr, straight line")
     if fixtures:
+        held = (f"{plant.fixture_cells_how}" if plant.fixtures is not None else
+                f"{plant.fixture_cells_in_circulation:,.0f} cells in clamping and formation / {k_fx} per fixture: "
+                f"{plant.fixture_cells_how}")
         add("depreciation", "pressure fixtures in circulation", fixture_capex / rv["depreciation_life_yr"],
-            f"{fixtures:,} fixtures x {fixture_unit_usd:,.0f} USD over {rv['depreciation_life_yr']:g} yr "
-            f"({plant.fixture_cells_in_circulation:,.0f} cells in clamping and formation / {k_fx} per fixture: "
-            f"{plant.fixture_cells_how})")
+            f"{fixtures:,} fixtures x {fixture_unit_usd:,.0f} USD over {rv['depreciation_life_yr']:g} yr ({held})")
     floor = sum(s.floor_m2 for s in st) * rv["building_area_factor"]
     pl = rates.price_layers.values("base")
     building_capex = 0.0
@@ -1067,7 +1104,7 @@ def _assumptions(recipe, materials, rates, prices, convention, include_fixture, 
 
 __all__ = [
     "Assumption", "AlloyUse", "CATEGORIES", "COMPONENTS", "CellLike", "CostLine", "CostResult", "MaterialLine",
-    "StationCost", "alloy_feedstock_fractions", "cost_cell", "default_plant", "electrode_area_cm2",
+    "StationCost", "alloy_feedstock_fractions", "cost_cell", "default_plant", "electrode_area_cm2", "fixture_pool",
     "fixture_per_cell_g", "formation_hours", "line_plant", "material_lines", "resolve_step_yields", "start_factors",
     "step_branch",
 ]

@@ -29,6 +29,27 @@ DEFAULT_REPLICATIONS: int = 5
 #: Seed of the first replication's stream.
 DEFAULT_SEED: int = 1
 
+# ---- sizing and ramp-up: shorter runs, because they simulate many lines ------------------------
+# ``pouchline size`` (and ``scaleup``, ``cost --simulate`` without a line, ``plan --target-GWh``)
+# simulates the sized line once per machine it adds; ``pouchline rampup`` once per month. They
+# keep the warm-up and the replications above (so the weekly maintenance cycle is aligned and the
+# interval is a Student t over independent replications, honest however autocorrelated a run is)
+# and measure fewer days: the lower 95 % bound the sizing meets is then a little lower for the same
+# line (a wider interval), never biased. ``benchmarks/bench_size.py --coverage`` measures how often
+# the sizing's interval covers the sized 1 GWh/yr line's long-run output.
+#: Measured calendar days per replication of a sizing simulation.
+SIZING_DAYS: float = 30.0
+#: Warm-up days of a sizing simulation (one calendar week, as :data:`DEFAULT_WARMUP_DAYS`).
+SIZING_WARMUP_DAYS: float = DEFAULT_WARMUP_DAYS
+#: Replications of a sizing simulation.
+SIZING_REPLICATIONS: int = DEFAULT_REPLICATIONS
+#: Warm-up days before each simulated month of a ramp-up (each month starts from an empty line).
+RAMP_WARMUP_DAYS: float = DEFAULT_WARMUP_DAYS
+#: Replications per month of a ramp-up (the same seed every month: common random numbers, so the
+#: month-to-month differences are not noise; fewer than the default because a ramp simulates many
+#: months).
+RAMP_REPLICATIONS: int = 3
+
 # ---- limits on the work one request may start (checked before any simulation starts) ----------
 #: Longest measured period or warm-up (days): ten years.
 MAX_SIM_DAYS: float = 3660.0

@@ -77,6 +77,8 @@ DEFAULT_STEP_IDS: tuple[str, ...] = (
 )
 
 HOURS_PER_WEEK = 168.0
+#: Most rolling passes a station may give (the recipe's limit on a rolling schedule).
+MAX_PASSES = 100
 
 
 # --------------------------------------------------------------------------------------------
@@ -238,6 +240,10 @@ class Zone(_Model):
     whether parts age in calendar time (``calendar``, the default: WIP stays in the zone while the
     line stands off shift or in planned maintenance) or in scheduled time only (``scheduled``: WIP
     goes to protected storage, e.g. sealed inert boxes, whenever the line stops).
+
+    ``equipment`` names an entry of the equipment catalogue's ``enclosures`` (e.g. the -40 degC dew
+    point dry room); its figures (kind, atmosphere, exposure limit, clock and their sources) fill
+    the fields the zone does not give (:func:`pouchline.equipment.resolve_line_equipment`).
     """
 
     kind: Literal["glovebox", "dry_room", "enclosure"] = "glovebox"
@@ -249,6 +255,7 @@ class Zone(_Model):
     exposure_clock: Literal["calendar", "scheduled"] = "calendar"
     source: str | None = None
     exposure_source: str | None = None
+    equipment: str | None = None  # an id of the catalogue's enclosures; its figures fill fields not given here
 
     @field_validator("capacity", mode="before")
     @classmethod
@@ -305,6 +312,17 @@ class Station(_Model):
     docstring); ``kit`` gives, at a station with feeders, the units it takes from each feeder
     per unit it makes (default 1 of each). At a merge every feeder has its own input buffer of
     ``buffer_capacity`` of its units.
+
+    **Passes** (rolling mills): ``passes`` is the number of rolling passes a unit needs (the recipe
+    step's schedule) and ``stands`` the passes one visit makes (a tandem mill's stands, filled from
+    its equipment entry). A unit takes ``visits = ceil(passes / stands)`` visits, each at the
+    station's speed: the speed fields (``cycle_time_s``, ``rate_m_min``, ``rate_m2_h``) are per visit
+    and machine time per unit is multiplied by ``visits`` (as the cost model counts it).
+
+    ``equipment`` names an entry of ``recipes/equipment.yaml``: the fields a station does not give
+    are filled from it when the line is loaded (and ``scrap_rate`` from the catalogue's yield of
+    the entry's step kind at the line's ``maturity``), see
+    :func:`pouchline.equipment.resolve_line_equipment`.
     """
 
     name: str = Field(min_length=1)
@@ -328,6 +346,8 @@ class Station(_Model):
     runs_off_shift: bool = False
     zone: str | None = None
     zone_slots: int = 1
+    passes: int | None = None  # rolling passes a unit needs (the recipe step's); None: one
+    stands: int = 1  # passes one visit makes (a mill's stands)
     footprint_m2: float | None = None
     equipment: str | None = None  # an id of recipes/equipment.yaml; its figures fill fields not given here
     source: str | None = None
@@ -354,6 +374,8 @@ class Station(_Model):
         "transfer_units": ("units moved at once (a roll, a rack)", 1, MAX_UNITS_PER_BATCH),
         "setup_every_units": ("units between setups", 1, MAX_BUFFER_UNITS),
         "zone_slots": ("zone slots held per machine", 0, MAX_MACHINES_PER_LINE),
+        "passes": ("rolling passes per unit", 1, MAX_PASSES),
+        "stands": ("passes per visit (a mill's stands)", 1, MAX_PASSES),
     }
 
     @field_validator(*_QUANTITIES, mode="before")
@@ -408,6 +430,11 @@ class Station(_Model):
     @property
     def uses_web_rate(self) -> bool:
         return self.cycle_time_s is None
+
+    @property
+    def visits(self) -> int:
+        """Visits a unit makes: ceil(passes / stands) (1 without passes)."""
+        return max(1, -(-(self.passes or 1) // self.stands))
 
 
 # --------------------------------------------------------------------------------------------
@@ -678,7 +705,9 @@ class Line(_Model):
     ``cell_energy_Wh`` and ``area_per_cell_cm2`` describe the product (the cell-format module can
     supply them instead); ``lot_size`` is the simulation's transfer quantity (units moved between
     stations at once; chosen from the line when omitted, see
-    :func:`pouchline.line.model.default_lot_size`).
+    :func:`pouchline.line.model.default_lot_size`). ``maturity`` (``pilot`` or ``mature``) says
+    which of the equipment catalogue's step yields a station naming an ``equipment`` entry takes
+    when it gives no ``scrap_rate``.
     """
 
     name: str = Field(min_length=1)
@@ -687,6 +716,7 @@ class Line(_Model):
     cell_energy_Wh: float | None = None
     area_per_cell_cm2: float | None = None
     lot_size: int | None = None
+    maturity: Literal["pilot", "mature"] | None = None
     calendar: Calendar = Field(default_factory=Calendar)
     zones: dict[str, Zone] = Field(default_factory=dict)
     release: Release | None = None
@@ -863,7 +893,7 @@ class Line(_Model):
         specs = []
         for i, st in enumerate(self.stations):
             if st.cycle_time_s is not None:
-                cycle = st.cycle_time_s
+                cycle = st.cycle_time_s * st.visits
             elif area is None:
                 problems.append(Problem(
                     f"stations[{i}]", f"{st.name!r} is given a web rate, which needs the electrode area per "
@@ -872,7 +902,7 @@ class Line(_Model):
             else:
                 m2_h = st.rate_m2_h if st.rate_m2_h is not None else st.rate_m_min * 60.0 * st.web_width_mm / 1000.0
                 units_per_h = m2_h * 1e4 / (area * st.area_factor)
-                cycle = st.batch_size * 3600.0 / units_per_h
+                cycle = st.batch_size * 3600.0 / units_per_h * st.visits
             speedup = clock.off_shift_speedup(cycle) if st.runs_off_shift else 1.0
             fed = topo.fed[i]
             specs.append(StationSpec(
@@ -883,7 +913,7 @@ class Line(_Model):
                 zone_slots=st.zone_slots if st.zone is not None else 0,
                 hours_per_setup_day=self.calendar.hours_per_day, runs_off_shift=st.runs_off_shift,
                 off_shift_speedup=speedup, feeds=None if fed is None else topo.names[fed],
-                kit=tuple((topo.names[f], k) for f, k in zip(topo.feeders[i], topo.kit[i])),
+                kit=tuple((topo.names[f], k) for f, k in zip(topo.feeders[i], topo.kit[i])), visits=st.visits,
             ))
         if problems:
             raise InputError(problems)
@@ -912,6 +942,8 @@ class StationSpec:
 
     ``feeds`` is the station it feeds (``None`` at the line's end) and ``kit`` the units taken
     from each feeder per unit made, as ``((feeder, units), ...)`` (empty at a head).
+    ``cycle_time_s`` is a batch's whole time on one machine: the station's time per visit x
+    ``visits`` (a rolling mill's ceil(passes / stands)).
     """
 
     name: str
@@ -933,6 +965,7 @@ class StationSpec:
     off_shift_speedup: float = 1.0  # jobs per scheduled hour gained by running through off-shift time
     feeds: str | None = None
     kit: tuple[tuple[str, int], ...] = ()
+    visits: int = 1
 
     @property
     def availability(self) -> float:
@@ -974,6 +1007,9 @@ def topology_of(specs: Sequence[StationSpec]) -> Topology:
 # --------------------------------------------------------------------------------------------
 #: Default lot: about this many minutes of the slowest station's output (see default_lot_size).
 LOT_MINUTES = 5.0
+#: No machine takes a lot's worth of batches lasting longer than this (unless one batch, or the
+#: station's transfer quantity, does): see :func:`job_units`.
+MAX_JOB_H = 2.0
 
 
 def _nice_floor(x: float) -> int:
@@ -1005,9 +1041,22 @@ def default_lot_size(specs: Sequence[StationSpec], minutes: float = LOT_MINUTES)
 
 def job_units(spec: StationSpec, lot_size: int) -> int:
     """Units one machine takes at once: whole batches covering a lot (or the station's transfer
-    quantity, e.g. a roll, when that is larger)."""
-    want = max(lot_size, spec.transfer_units or 0)
-    return spec.batch_size * max(1, -(-want // spec.batch_size))
+    quantity, e.g. a roll, when that is larger), but no more of a lot's batches than fit in
+    :data:`MAX_JOB_H` of the machine's time (at least one batch).
+
+    The lot is a transfer quantity sized for the line (about 5 minutes of its output); a station of
+    many machines shares a lot among them instead of giving it all to one. At 10 GWh/yr of the 10 Ah
+    cell the lot is 2,000 cells: one of 200 stackers would take it for 10 h (past the dry room's 8 h
+    exposure limit: every sheet expired) and one 256-channel formation rack for eight 24-h batches in
+    a row while other racks idle. With the cap a stacker takes 400 cells (2 h), a rack one batch of
+    256. On the shipped lines no job reaches the cap (the lot is 200 cells; rolls are transfer units).
+    """
+    batches = max(1, -(-lot_size // spec.batch_size))
+    if batches > 1 and batches * spec.cycle_time_s > MAX_JOB_H * 3600.0:
+        batches = max(1, int(MAX_JOB_H * 3600.0 // spec.cycle_time_s))
+    if spec.transfer_units:
+        batches = max(batches, -(-spec.transfer_units // spec.batch_size))
+    return spec.batch_size * batches
 
 
 # --------------------------------------------------------------------------------------------

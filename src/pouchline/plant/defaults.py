@@ -1,13 +1,10 @@
-"""Run length of the plant-sizing simulation, in a module that imports nothing.
-
-``pouchline size`` and ``scaleup`` read these for their ``--help`` without loading the equipment
-catalogue (pint, pydantic); :mod:`pouchline.plant.sizing` uses and re-exports them.
+"""Run length of the plant-sizing simulation: the constants of :mod:`pouchline.line.defaults`
+(``SIZING_DAYS``, ``SIZING_WARMUP_DAYS``, ``SIZING_REPLICATIONS``), re-exported here for the plant
+package. Both modules import nothing heavy, so ``pouchline size --help`` stays fast.
 """
 
 from __future__ import annotations
 
-#: Run length of the sizing simulation, shared by ``pouchline size``, ``scaleup``, ``cost --simulate``
-#: without a line, and the app: measured days per replication, warm-up days, replications.
-SIZING_DAYS = 30.0
-SIZING_WARMUP_DAYS = 5.0
-SIZING_REPLICATIONS = 5
+from pouchline.line.defaults import SIZING_DAYS, SIZING_REPLICATIONS, SIZING_WARMUP_DAYS
+
+__all__ = ["SIZING_DAYS", "SIZING_REPLICATIONS", "SIZING_WARMUP_DAYS"]

@@ -12,9 +12,26 @@ default plant *is* :func:`design_plant` at the requested volume.
     capacity/machine  c_k = rate / (basis units per unit x visits) x availability
     machines          n_k = ceil(d_k / (c_k x u_max))     u_max = 0.97: headroom for blocking and starving
 
-with ``F_k = 1 / prod_{j >= k} (1 - scrap_j)`` over the steps after k in route order (the line
-simulation is a serial line for now; ``convention="branch"`` is ready for the line graph),
-``visits = ceil(passes / stands)`` and the machine's availability MTBF / (MTBF + MTTR).
+with ``F_k = 1 / prod (1 - scrap_j)`` over step k and the steps after it on its own route: its branch
+(anode, SE film or cathode) and the assembly after the branches merge at stacking
+(``convention="branch"``, as the line graph charges scrap), ``visits = ceil(passes / stands)`` and
+the machine's availability MTBF / (MTBF + MTTR).
+
+**The line** (:func:`line_data`) is a graph: each station ``feeds`` the next station of its branch
+in route order, the last of each branch feeds the first assembly station (stacking), and the
+assembly runs in route order to the end (:func:`route_feeds`). Work in progress follows demand:
+
+* **release** (CONWIP per branch, Spearman1990): a head's cap is Little's law on its loop at the
+  target, ``sum_k (d_k T_k + J_k / 2) + J_merge`` (units in process, ``T_k`` a job's hours at station
+  ``k``, plus half a job forming at each station and the merge's job), times ``1 +``
+  :data:`CONWIP_MARGIN`, plus the head's own job ``J_head`` where no part of the branch ages in the
+  dry room (the head releases a whole job at once; without room for it the branch runs dry before
+  the next one starts), and at least one job on every machine of the loop;
+* **carriers**: the 30 MPa fixtures from clamping to the end of formation, ``(1 +``
+  :data:`CARRIER_MARGIN` ``) x d_clamp x W / cells per fixture`` with ``W`` the loop's hours on
+  paper (Little's law);
+* **exposure**: stations in the dry room take the catalogue's dry-room enclosure (exposure limit,
+  clock and source) with the exposure starting where SE films and cathode sheets are cut.
 """
 
 from __future__ import annotations
@@ -32,6 +49,15 @@ AUTO = "auto"
 #: No station is planned above this share of its capacity: a serial line with finite buffers loses
 #: a few per cent to blocking and starving (estimate: 1-3 % in the simulated GWh lines).
 MAX_UTILIZATION = 0.97
+#: CONWIP caps of a sized line: Little's law on each branch's loop at the target, plus this share for
+#: the spread of failures and repairs (estimate: with 0.5 the stacker of the sized 1 GWh/yr line is
+#: starved < 1 % of the time while < 1 % of the sulfide sheets pass the dry room's exposure limit).
+CONWIP_MARGIN = 0.5
+#: Fixtures of a sized line: Little's law on the clamping-to-formation loop at the target, plus this
+#: share for the spread and repairs (estimate, as the shipped GWh line's pool).
+CARRIER_MARGIN = 0.2
+#: The equipment catalogue's enclosure a sized line's dry room takes (exposure limit and its source).
+DRY_ROOM_ENCLOSURE = "dry_room_minus40"
 
 
 # ------------------------------------------------------------------------------------------------
@@ -78,6 +104,19 @@ def step_passes(step: Any) -> int:
         return 1
 
 
+def passes_mismatch(station: Any, step: Any) -> str | None:
+    """Why a line station does not roll its recipe step's passes (``None`` when it does): the station
+    must give ``passes`` equal to :func:`step_passes` of the step, so the simulation and the cost count
+    the same machine time."""
+    need = step_passes(step)
+    have = getattr(station, "passes", None) or 1
+    if have == need:
+        return None
+    return (f"station {station.name} gives {have} rolling pass(es) (passes), but recipe step {step.id} rolls {need}: "
+            f"give the station passes: {need}, so the simulation and the cost count the same machine time "
+            "(ceil(passes / stands) visits)")
+
+
 def formation_hours(step: Any) -> float:
     """Channel-hours one cell holds in formation: charge and discharge per cycle at the C-rate."""
     c = getattr(step, "c_rate", None)
@@ -108,6 +147,34 @@ def start_factors(recipe: Any, yields: Mapping[str, float], convention: str = "b
                 continue
             prod *= yields.get(steps[j].id, 1.0)
         out[s.id] = 1.0 / prod
+    return out
+
+
+def route_feeds(steps: Sequence[Any]) -> dict[str, str | None] | None:
+    """Step id -> the step id its station feeds in the plant's graph (``None`` at the line's end), or
+    ``None`` when the steps are better run as a chain in route order (fewer than two branches, no
+    assembly step after them).
+
+    Each step feeds the next step of its own branch in route order (:func:`step_branch`); the last
+    step of a branch feeds the first assembly step after it (stacking, where the anode, SE film and
+    cathode branches merge); assembly steps feed the next assembly step, the last one is the end.
+    """
+    steps = list(steps)
+    ids = [s.id for s in steps]
+    branch = [step_branch(s) for s in steps]
+    assembly = [i for i, b in enumerate(branch) if b is None]
+    if len({b for b in branch if b is not None}) < 2 or not assembly or branch[-1] is not None:
+        return None
+    out: dict[str, str | None] = {}
+    for i in range(len(steps)):
+        nxt = None
+        if branch[i] is not None:
+            nxt = next((j for j in range(i + 1, len(steps)) if branch[j] == branch[i]), None)
+        if nxt is None:
+            nxt = next((j for j in assembly if j > i), None)
+        if nxt is None and i != len(steps) - 1:
+            return None  # a branch step after the last assembly step: no graph
+        out[ids[i]] = None if nxt is None else ids[nxt]
     return out
 
 
@@ -155,7 +222,7 @@ class MachineWork:
     visits: int  # ceil(passes / stands)
     passes: int
     units_per_h: float  # nominal units per machine-hour (all visits), before availability
-    station_fields: dict[str, Any]  # cycle_time_s + batch_size or a web rate, for a line file
+    station_fields: dict[str, Any]  # cycle_time_s + batch_size or a web rate per visit (+ passes, stands)
     rate_note: str  # how the station's speed follows from the entry
 
     @property
@@ -165,7 +232,8 @@ class MachineWork:
 
 
 def machine_work(machine_id: str, machine: Machine, step: Any, cell: Any, recipe: Any) -> MachineWork:
-    """How many units of this cell one machine makes per hour, and the line-station fields that say so."""
+    """How many units of this cell one machine makes per hour, and the line-station fields that say so
+    (speeds per visit, with ``passes`` and ``stands`` where a unit takes several visits)."""
     b = basis_per_unit(machine, step, cell, recipe)
     if not (b > 0 and math.isfinite(b)):
         raise ValueError(f"step {step.id}: one cell takes {b!r} {machine.rate.unit} on {machine_id}; the cell "
@@ -176,38 +244,41 @@ def machine_work(machine_id: str, machine: Machine, step: Any, cell: Any, recipe
     pv = f" / {visits} visits ({passes} passes on {machine.stands} stand{'s' if machine.stands > 1 else ''})" \
         if visits > 1 or machine.stands > 1 else ""
     if r.basis == "web":
-        speed = r.speed_m_min / visits
-        fields = {"rate_m_min": round(speed, 6), "web_width_mm": r.width_mm}
+        fields: dict[str, Any] = {"rate_m_min": r.speed_m_min, "web_width_mm": r.width_mm}
         if machine.area_factor != 1.0:
             fields["area_factor"] = machine.area_factor
-        units_h = speed * 60.0 * r.width_mm / 1000.0 / b
+        units_h = r.speed_m_min * 60.0 * r.width_mm / 1000.0 / b / visits
         note = f"{r.speed_m_min:g} m/min x {r.width_mm:g} mm{pv}"
     elif r.basis == "area":
-        fields = {"rate_m2_h": round(r.rate_m2_h / visits, 6)}
+        fields = {"rate_m2_h": r.rate_m2_h}
         if machine.area_factor != 1.0:
             fields["area_factor"] = machine.area_factor
-        units_h = r.rate_m2_h / visits / b
+        units_h = r.rate_m2_h / b / visits
         note = f"{r.rate_m2_h:g} m2/h{pv}"
     elif r.basis == "batch":
         n = r.batch_size / b
         if n >= 1:
-            batch, cycle = int(math.floor(n + 1e-9)), r.cycle_time_s * visits
+            batch, cycle = int(math.floor(n + 1e-9)), r.cycle_time_s
         else:  # a cell's worth takes several batches
-            batch, cycle = 1, r.cycle_time_s * visits * math.ceil(1.0 / n - 1e-9)
+            batch, cycle = 1, r.cycle_time_s * math.ceil(1.0 / n - 1e-9)
         fields = {"cycle_time_s": round(cycle, 6), "batch_size": batch}
-        units_h = batch * 3600.0 / cycle
+        units_h = batch * 3600.0 / cycle / visits
         note = (f"{r.batch_size:g} {r.batch_unit} per {r.cycle_time_s / 60:g} min{pv}; one cell's worth is "
                 f"{b:.4g} {r.batch_unit}")
     elif r.basis == "sheets":
-        cycle = 60.0 * b / r.sheets_per_min * visits
+        cycle = 60.0 * b / r.sheets_per_min
         fields = {"cycle_time_s": round(cycle, 6), "batch_size": 1}
-        units_h = 3600.0 / cycle
+        units_h = 3600.0 / cycle / visits
         note = f"{r.sheets_per_min:g} sheets/min, {b:g} sheets per cell{pv}"
     else:  # channels
-        cycle = b * 3600.0 * visits
+        cycle = b * 3600.0
         fields = {"cycle_time_s": round(cycle, 6), "batch_size": int(r.channels)}
-        units_h = r.channels * 3600.0 / cycle
+        units_h = r.channels * 3600.0 / cycle / visits
         note = f"{r.channels} channels, {b:g} h per cell"
+    if machine.stands != 1:
+        fields["stands"] = machine.stands
+    if machine.is_mill or passes > 1:
+        fields["passes"] = passes
     return MachineWork(machine_id, machine, b, visits, passes, units_h, fields, note)
 
 
@@ -269,6 +340,8 @@ class StationDesign:
     scrap_rate: float
     buffer_units: int | None
     why: str  # how the machine count and class were chosen
+    branch: str | None = None  # anode, electrolyte_film, cathode or None (assembly): step_branch
+    feeds: str | None = None  # the station it feeds (None: the line's end, or a chain)
 
     @property
     def utilization(self) -> float:
@@ -293,6 +366,7 @@ class PlantDesign:
     start_factors: dict[str, float]
     stations: tuple[StationDesign, ...]
     notes: tuple[str, ...] = field(default=())
+    graph: bool = False  # the stations form a graph (feeds): branches merging at stacking
 
     def with_machines(self, machines: Mapping[str, int]) -> "PlantDesign":
         """The same design with other machine counts (station name -> machines)."""
@@ -367,7 +441,7 @@ def annual_cost_usd(catalogue: Catalogue, machine: Machine, machines: int, atmos
 
 
 def design_plant(recipe: Any, cell: Any, catalogue: Catalogue, rates: Any, *, volume_MWh_per_yr: float,
-                 machine_class: str = AUTO, maturity: str | None = None, convention: str = "serial",
+                 machine_class: str = AUTO, maturity: str | None = None, convention: str = "branch",
                  rate_values: Mapping[str, float] | None = None,
                  machine_ids: Mapping[str, str] | None = None,
                  max_utilization: float = MAX_UTILIZATION) -> PlantDesign:
@@ -377,7 +451,9 @@ def design_plant(recipe: Any, cell: Any, catalogue: Catalogue, rates: Any, *, vo
     the lowest annual cost at this volume). ``machine_ids`` (step id -> catalogue id) fixes the
     entry of a station. ``rates``: :class:`pouchline.cost.CostRates` (calendar, availability-free
     plant rates used by ``auto``). ``max_utilization``: no station is planned above this share of
-    its capacity (headroom for blocking and starving between finite buffers).
+    its capacity (headroom for blocking and starving between finite buffers). ``convention``: the
+    scrap a station's demand is inflated by (``branch``: its own route, as the line graph charges
+    it; ``serial``: every later step in route order).
     """
     if not 0 < max_utilization <= 1:
         raise ValueError(f"max_utilization {max_utilization!r} is not allowed: it is in (0, 1]")
@@ -432,30 +508,37 @@ def design_plant(recipe: Any, cell: Any, catalogue: Catalogue, rates: Any, *, vo
         stations.append(StationDesign(
             name=s.id, step_id=s.id, kind=s.kind, machine_id=mid, machine_class=m.machine_class, machines=n, work=w,
             demand_units_h=demand, capacity_units_h=n * w.capacity_units_h, zone=zone, atmosphere=zone_atm,
-            scrap_rate=round(1.0 - yields[s.id], 12), buffer_units=None, why=why))
-    # buffers: enough to ride out a mean repair of the upstream station, plus a batch of each side
+            scrap_rate=round(1.0 - yields[s.id], 12), buffer_units=None, why=why, branch=step_branch(s)))
+    # buffers: enough to ride out a mean repair of a feeding station, plus a batch of each side
     sized: list[StationDesign] = []
     from dataclasses import replace
 
+    feeds = route_feeds(recipe.steps)
+    if feeds is not None:
+        stations = [replace(st, feeds=feeds[st.step_id]) for st in stations]
+    by_id = {st.step_id: st for st in stations}
     for i, st in enumerate(stations):
-        if i == 0:
+        if feeds is None:
+            feeders = [stations[i - 1]] if i > 0 else []
+        else:
+            feeders = [by_id[k] for k, v in feeds.items() if v == st.step_id]
+        if not feeders:
             sized.append(st)
             continue
-        up = stations[i - 1]
-        mttr = up.work.machine.mttr_h or 0.0
-        b_up = int(up.work.station_fields.get("batch_size", 1))
         b_me = int(st.work.station_fields.get("batch_size", 1))
-        buf = math.ceil(mttr * st.demand_units_h + 0.25 * st.demand_units_h) + b_up + b_me
+        buf = max(math.ceil((up.work.machine.mttr_h or 0.0) * st.demand_units_h + 0.25 * st.demand_units_h)
+                  + int(up.work.station_fields.get("batch_size", 1)) + b_me for up in feeders)
         sized.append(replace(st, buffer_units=int(buf)))
     return PlantDesign(
         volume_MWh_per_yr=float(volume_MWh_per_yr), cell_energy_Wh=energy, good_cells_per_yr=good_yr,
         good_cells_per_h=good_h, scheduled_h_per_yr=sched, calendar=calendar, machine_class=machine_class,
         maturity=maturity, convention=convention, yields=yields, yield_sources=ysrc, start_factors=factors,
-        stations=tuple(sized), notes=tuple(notes))
+        stations=tuple(sized), notes=tuple(notes), graph=feeds is not None)
 
 
-def line_data(design: PlantDesign, *, name: str, cell: Any, source: str, rates: Any = None) -> dict[str, Any]:
-    """The design as line-file data (what :func:`pouchline.line.Line.from_data` validates)."""
+def _zones(design: PlantDesign, rates: Any, catalogue: Catalogue) -> dict[str, Any]:
+    """The sized line's zones: a glovebox zone and a dry room (area from the footprints, the exposure
+    limit of the catalogue's :data:`DRY_ROOM_ENCLOSURE`)."""
     zones: dict[str, Any] = {}
     area_factor = rates.values("base")["building_area_factor"] if rates is not None else 2.5
     for st in design.stations:
@@ -465,14 +548,42 @@ def line_data(design: PlantDesign, *, name: str, cell: Any, source: str, rates: 
         if st.zone == "glovebox":
             zones[st.zone] = {"kind": "glovebox", "atmosphere": "Ar, O2 and H2O < 0.1 ppm (Liu2025 Methods)",
                               "source": "derived: one glovebox per machine of the steps the recipe puts in Ar"}
+            continue
+        zone: dict[str, Any] = {"kind": "dry_room", "atmosphere": "dew point <= -40 degC with exposure-time limits",
+                                "area_m2": round(fp * area_factor, 1),
+                                "source": f"derived: machine footprints {fp:,.0f} m2 x floor area factor {area_factor:g}"}
+        enc = catalogue.enclosures.get(DRY_ROOM_ENCLOSURE)
+        starts = [s.name for s in design.stations if s.zone == st.zone and s.kind == "punching"
+                  and s.branch in ("electrolyte_film", "cathode")]
+        if enc is not None and enc.exposure_limit_h is not None and starts:
+            zone.update({k: v for k, v in enc.zone_fields().items() if k.startswith("exposure") or k == "atmosphere"})
+            zone["equipment"] = DRY_ROOM_ENCLOSURE
+            zone["exposure_starts_at"] = starts
         else:
-            zones[st.zone] = {"kind": "dry_room", "atmosphere": "dew point <= -40 degC with exposure-time limits",
-                              "area_m2": round(fp * area_factor, 1),
-                              "source": f"derived: machine footprints {fp:,.0f} m2 x floor area factor {area_factor:g}"}
+            zone["source"] += "; no exposure limit: " + (
+                f"the equipment catalogue has no enclosure {DRY_ROOM_ENCLOSURE!r} with one" if enc is None or
+                enc.exposure_limit_h is None else "no station cuts SE films or punches cathode sheets in it")
+        zones[st.zone] = zone
+    return zones
+
+
+def line_data(design: PlantDesign, *, name: str, cell: Any, source: str, rates: Any = None,
+              catalogue: Catalogue | None = None) -> dict[str, Any]:
+    """The design as line-file data (what :func:`pouchline.line.Line.from_data` validates): a graph
+    (:func:`route_feeds`) with its release rule, fixture pool and dry-room exposure limit (see the
+    module docstring). Every station states its machine's figures (a sized line file does not depend
+    on the catalogue it was sized with) and names its entry."""
+    from pouchline.equipment import default_catalogue
+
+    catalogue = catalogue or default_catalogue()
+    zones = _zones(design, rates, catalogue)
     stations = []
     for st in design.stations:
         m = st.work.machine
-        d: dict[str, Any] = {"name": st.name, "step": st.step_id, "equipment": st.machine_id}
+        d: dict[str, Any] = {"name": st.name, "step": st.step_id}
+        if design.graph and st.feeds is not None:
+            d["feeds"] = st.feeds
+        d["equipment"] = st.machine_id
         d.update(st.work.station_fields)
         d["machines"] = st.machines
         if m.mtbf_h is not None:
@@ -486,7 +597,7 @@ def line_data(design: PlantDesign, *, name: str, cell: Any, source: str, rates: 
             d.update(zone=st.zone, zone_slots=0)
         d["footprint_m2"] = m.footprint_m2
         stations.append(d)
-    return {
+    data: dict[str, Any] = {
         "name": name,
         "description": (f"{design.volume_MWh_per_yr / 1000:g} GWh/yr of the {cell.energy_Wh:.3g} Wh, {cell.layers}-layer "
                         f"cell, sized by pouchline ({design.machine_class} machines, {design.maturity} yields)"),
@@ -498,10 +609,80 @@ def line_data(design: PlantDesign, *, name: str, cell: Any, source: str, rates: 
         "zones": zones,
         "stations": stations,
     }
+    release, carriers = flow_controls(design, data, cell)
+    if release is not None:
+        data["release"] = release
+    if carriers is not None:
+        data["carriers"] = carriers
+    return data
+
+
+def flow_controls(design: PlantDesign, data: Mapping[str, Any], cell: Any) -> tuple[dict | None, dict | None]:
+    """The sized line's CONWIP caps per head and its fixture pool, by Little's law at the target
+    (module docstring), from the line ``data`` without them."""
+    from pouchline.line import Line
+    from pouchline.line.model import default_lot_size, job_units, topology_of
+    from pouchline.line.simulation import conwip_loop
+
+    line = Line.from_data(dict(data), str(data.get("name", "sized line")))
+    specs = line.station_specs(area_per_cell_cm2=float(cell.area_per_cell_cm2))
+    topo = topology_of(specs)
+    lot = line.lot_size or default_lot_size(specs)
+    jobs = [job_units(sp, lot) for sp in specs]
+    u = topo.units_started_per_good([sp.scrap_rate for sp in specs])
+    g = design.good_cells_per_h
+    lam = [g * x for x in u]
+    hours = [jobs[k] / specs[k].batch_size * specs[k].cycle_time_s / specs[k].off_shift_speedup / 3600.0
+             for k in range(len(specs))]  # a job's hours at the station (all its visits)
+    exposed = {n for z in (data.get("zones") or {}).values() if isinstance(z, Mapping)
+               for n in (z.get("exposure_starts_at") or ())}
+    caps: dict[str, int] = {}
+    lumped: list[str] = []
+    for h in topo.heads:
+        loop, merge = conwip_loop(topo, h)
+        kit = jobs[merge] if merge is not None else 0
+        little = sum(lam[k] * hours[k] + jobs[k] / 2.0 for k in loop) + kit
+        full = sum(specs[k].machines * jobs[k] for k in loop) + kit
+        # The head releases a whole job at once: without room for it above the loop's Little WIP it waits
+        # until the branch has nearly run dry (at 0.1 GWh/yr the alloy furnace's 9,556-cell melt against a
+        # cap of 11,331 starved the stacker and held the line at the target's 99.5 %, whatever machines were
+        # added). A branch whose parts age in the dry room keeps the bare margin: more stock there expires.
+        ages = any(specs[k].name in exposed for k in loop)
+        extra = 0 if ages else jobs[h]
+        if not ages:
+            lumped.append(specs[h].name)
+        caps[specs[h].name] = int(max(math.ceil((1.0 + CONWIP_MARGIN) * little) + extra, full))
+    release = {"rule": "conwip", "wip_cap_units": caps,
+               "source": (f"derived: Little's law on each branch's loop at the target ({g:,.1f} good cells/h): units "
+                          f"in process + half a job forming at each station + the merge's job, x {1 + CONWIP_MARGIN:g} "
+                          "(estimate: spread of failures and repairs)"
+                          + (f", + the head's job where the branch's parts do not age in the dry room ({', '.join(lumped)}: "
+                             "the head releases a whole job at once)" if lumped else "")
+                          + ", at least a job on every machine of the loop (Spearman1990 CONWIP)")}
+    names = [sp.name for sp in specs]
+    kinds = {st.name: st.kind for st in design.stations}
+    clamp = next((i for i, n in enumerate(names) if kinds.get(n) == "clamping"), None)
+    form = next((i for i, n in enumerate(names) if kinds.get(n) == "formation"), None)
+    carriers = None
+    if clamp is not None and form is not None and form in topo.path(clamp):
+        path = topo.path(clamp)
+        loop = path[:path.index(form) + 1]
+        if all(len(topo.feeders[k]) <= 1 for k in loop[1:]):
+            per = int(getattr(getattr(cell, "fixture", None), "cells_per_fixture", 1) or 1)
+            w_h = sum(hours[k] + (jobs[k] / (2.0 * lam[k]) if k != clamp and lam[k] > 0 else 0.0) for k in loop)
+            count = max(math.ceil((1.0 + CARRIER_MARGIN) * lam[clamp] * w_h / per),
+                        math.ceil(sum(jobs[k] for k in loop) / per))
+            carriers = {"fixtures": {
+                "count": int(count), "units_per_carrier": per, "from": names[clamp], "to": names[form],
+                "source": (f"derived: Little's law, {lam[clamp]:,.1f} cells/h into clamping x {w_h:.2f} h from clamping "
+                           f"to the end of formation / {per} cell(s) per fixture (the cell's fixture), x "
+                           f"{1 + CARRIER_MARGIN:g} (estimate: spread and repairs)")}}
+    return release, carriers
 
 
 __all__ = [
-    "AUTO", "MAX_UTILIZATION", "MachineFigures", "MachineWork", "PlantDesign", "StationDesign", "annual_cost_usd", "atmosphere_kind", "basis_per_unit",
-    "capacity_ratio", "design_plant", "formation_hours", "kg_at_step", "line_data", "machine_figures",
-    "machine_work", "plant_calendar", "start_factors", "step_branch", "step_passes", "step_yields",
+    "AUTO", "CARRIER_MARGIN", "CONWIP_MARGIN", "DRY_ROOM_ENCLOSURE", "MAX_UTILIZATION", "MachineFigures", "MachineWork",
+    "PlantDesign", "StationDesign", "annual_cost_usd", "atmosphere_kind", "basis_per_unit", "capacity_ratio",
+    "design_plant", "flow_controls", "formation_hours", "passes_mismatch", "kg_at_step", "line_data", "machine_figures", "machine_work",
+    "plant_calendar", "route_feeds", "start_factors", "step_branch", "step_passes", "step_yields",
 ]

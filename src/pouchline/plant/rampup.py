@@ -37,10 +37,11 @@ month's fixed costs over the month's good cells. Materials bought in the month a
 :func:`pouchline.demand.material_demand` of that cost at the month's rate, over 12.
 
 A deterministic **capacity limit** needs no simulation: good cells per hour are at most
-``min_k capacity_k(t) / F_k(t)``, with ``capacity_k`` the station's units per scheduled hour
-(machines x rate x availability) and ``F_k = 1 / prod_{j >= k} y_j(t)`` the units it starts per
-good cell (route order: the line simulation is serial). It rises monotonically with t and tends
-to the mature line's limit; the simulated months scatter around a curve below it.
+``min_k capacity_k(t) / u_k(t)``, with ``capacity_k`` the station's units per scheduled hour
+(machines x rate x availability) and ``u_k`` the units it starts per good cell along its own route
+to the end: ``u_end = 1 / y_end``, ``u_k = kit x u_(station k feeds) / y_k`` (its own branch's
+yields and the assembly's after the merge, not the other branches'). It rises monotonically with t
+and tends to the mature line's limit; the simulated months scatter around a curve just below it.
 
 Pure: no file I/O, no printing (``pouchline rampup`` and the app call it).
 """
@@ -52,15 +53,14 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Callable
 
 from pouchline.errors import InputError
+from pouchline.line.defaults import RAMP_REPLICATIONS, RAMP_WARMUP_DAYS
 
 #: Days of a month (a year of 365 days over 12).
 DAYS_PER_MONTH = 365.0 / 12.0
 #: A month is "at nameplate" from this share of the mature line's good cells on.
 NAMEPLATE_SHARE = 0.9
-#: Defaults shared by ``pouchline rampup``, ``plan`` and the app: replications per month (the same
-#: seed every month), warm-up days before each month, and the months ``plan`` and the app show.
-RAMP_REPLICATIONS = 3
-RAMP_WARMUP_DAYS = 5.0
+#: Months ``plan`` and the app show. Replications per month and the warm-up before each month are the
+#: run defaults of :mod:`pouchline.line.defaults` (``RAMP_REPLICATIONS``, ``RAMP_WARMUP_DAYS``).
 RAMP_MONTHS = 24
 
 QUASI_STATIC = ("each month is simulated from an empty line with a warm-up at that month's yields "
@@ -200,17 +200,16 @@ def line_at(line: Any, curves: tuple[StationCurve, ...], t_months: float) -> Any
 
 def capacity_limit_good_cells_per_h(line: Any, area_per_cell_cm2: float | None = None) -> tuple[float, str]:
     """Good cells per scheduled hour the line can make at most, and the station that limits it:
-    ``min_k capacity_k / F_k``, ``F_k = 1 / prod_{j >= k} (1 - scrap_j)`` in route order."""
+    ``min_k capacity_k / u_k``, with ``u_k`` the units station ``k`` starts per good cell along its own
+    route to the line's end (its branch and the assembly after the merge, kits included:
+    :meth:`pouchline.line.Topology.units_started_per_good`), the line limits the simulation reports
+    (:func:`pouchline.line.kpis.line_limits`)."""
+    from pouchline.line.kpis import line_limits
+
     specs = line.station_specs(area_per_cell_cm2=area_per_cell_cm2)
-    best = (math.inf, "")
-    for k, sp in enumerate(specs):
-        y = 1.0
-        for later in specs[k:]:
-            y *= 1.0 - later.scrap_rate
-        rate = sp.capacity_units_per_h * y
-        if rate < best[0]:
-            best = (rate, sp.name)
-    return best
+    limits = line_limits(specs)
+    k = min(range(len(specs)), key=lambda i: limits[i])
+    return limits[k], specs[k].name
 
 
 def scheduled_h_per_month(line: Any) -> float:

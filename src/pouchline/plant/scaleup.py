@@ -29,15 +29,15 @@ from pouchline.errors import InputError
 #: Most targets in one table (each is a simulated sizing).
 MAX_TARGETS = 12
 #: Most good cells per scheduled hour a plant is sized for by simulation. The simulation's work grows
-#: with the cells made per hour (its lots are at most one formation rack, see
-#: :func:`pouchline.plant.sizing.sizing_lot_size`): 10 GWh/yr of the 10 Ah cell is about 36,000
-#: cells/h and takes about 40 s on two cores; 100,000 cells/h is a couple of minutes per iteration.
+#: with the cells made per hour (no machine takes more than 2 h of a lot's batches, see
+#: :func:`pouchline.line.model.job_units`): 10 GWh/yr of the 10 Ah cell is about 36,000 cells/h and
+#: takes about a minute on two cores; 100,000 cells/h is a few minutes per iteration.
 MAX_SIMULATED_CELLS_PER_H = 100_000.0
 
 #: The columns of :meth:`ScaleUpResult.table`, in order (units in the names).
 COLUMNS: tuple[str, ...] = (
     "target_GWh_per_yr", "cells_per_yr", "MWh_per_yr", "MWh_per_yr_lower95", "met", "machines", "machine_classes",
-    "equipment_capex_usd", "capex_per_GWh_usd", "floor_m2", "dry_room_m2", "operators_per_shift",
+    "equipment_capex_usd", "capex_per_GWh_usd", "fixtures", "fixture_capex_usd", "floor_m2", "dry_room_m2", "operators_per_shift",
     "labour_h_per_yr", "electricity_MWh_per_yr", "cost_per_cell_usd", "material_cost_per_cell_usd",
     "process_cost_per_cell_usd", "cost_per_kWh_usd", "material_cost_per_kWh_usd", "process_cost_per_kWh_usd",
     "material_share_frac", "price_per_kWh_usd", "bottleneck", "tightest_element", "tightest_share_of_world_frac",
@@ -206,7 +206,8 @@ def scale_up(
     """
     from pouchline.cost import load_rates
     from pouchline.demand import DEFAULT_THRESHOLD_FRAC, demand_at_GWh_per_yr
-    from pouchline.plant.sizing import SIZING_DAYS, SIZING_REPLICATIONS, SIZING_WARMUP_DAYS, size_plant
+    from pouchline.line.defaults import SIZING_DAYS, SIZING_REPLICATIONS, SIZING_WARMUP_DAYS
+    from pouchline.plant.sizing import size_plant
 
     targets = check_targets(targets_GWh_per_yr)
     rates = rates if rates is not None else load_rates()

@@ -9,13 +9,20 @@ at the bottleneck until the lower 95 % bound of the simulated output meets the t
     res.line_yaml()    # a valid line file whose header says how it was sized
 
 1. :func:`pouchline.plant.design.design_plant`: machines per station from the target (good
-   output inflated by downstream scrap, at each machine's availability and the calendar), buffers
-   that ride out a mean repair of the upstream station, zones (dry-room area from footprints,
-   gloveboxes).
-2. :func:`pouchline.line.run_experiment` on that line (``replications`` independent seeds).
+   output inflated by the scrap on each station's own route: its branch and the assembly, as the
+   line graph charges it), buffers that ride out a mean repair of a feeding station, zones
+   (dry-room area from footprints, gloveboxes); :func:`~pouchline.plant.design.line_data` makes it
+   a line graph (branches merging at stacking) with CONWIP caps and a fixture pool by Little's law
+   at the target and the dry room's exposure limit.
+2. :func:`pouchline.line.run_experiment` on that line (``replications`` independent seeds, the
+   sizing run length of :mod:`pouchline.line.defaults`).
 3. While the lower end of the 95 % confidence interval of the simulated MWh/yr is below the
-   target: one more machine at the simulated bottleneck, simulate again (each iteration is logged).
-4. Cost the sized line at its simulated output and yields (:func:`pouchline.cost.cost_cell`).
+   target: one more machine at the bottleneck, simulate again (each iteration is logged). The
+   bottleneck is the station most replications name (the experiment's ranked list); when they
+   split their votes, :func:`pouchline.line.what_if` simulates one more machine at each named
+   station (common random numbers) and the machine goes where it gains most.
+4. Cost the sized line at its simulated output and yields (:func:`pouchline.cost.cost_cell`): its
+   fixtures in circulation are the line's pool.
 """
 
 from __future__ import annotations
@@ -26,38 +33,18 @@ from typing import Any, Callable
 
 from pouchline.equipment import Catalogue, default_catalogue
 from pouchline.fileio import jsonable
+from pouchline.line.model import MAX_JOB_H
+from pouchline.line.defaults import DEFAULT_SEED, SIZING_DAYS, SIZING_REPLICATIONS, SIZING_WARMUP_DAYS
 from pouchline.plant.design import PlantDesign, design_plant, line_data
 
 ProgressCallback = Callable[[str], None]
 
 #: Most iterations of "add a machine at the bottleneck" before giving up (and saying so).
 MAX_ITERATIONS = 40
-#: Run length of the sizing simulation (defined in :mod:`pouchline.plant.defaults`, which imports nothing).
-from pouchline.plant.defaults import SIZING_DAYS, SIZING_REPLICATIONS, SIZING_WARMUP_DAYS  # noqa: E402
-#: No machine takes a job (the whole batches covering one lot) longer than this, unless one batch is.
-MAX_JOB_H = 24.0
-
-
-def sizing_lot_size(specs: Any) -> int:
-    """The lot (units moved together) the sized line is simulated with: the simulation's default lot
-    (:func:`pouchline.line.default_lot_size`, about 5 minutes of output), made smaller where a machine
-    would otherwise take a lot of several long batches at once.
-
-    The simulation gives one machine the whole batches that cover a lot. At 10 GWh/yr of the 10 Ah
-    cell the default lot is 2,000 cells: a 256-channel formation rack then holds eight 26-h batches
-    (8.7 days) at once, the line needs eight times the work in progress to keep the racks busy, and a
-    30-day run measured 18 % less than the plan (41 machines added at moving bottlenecks did not
-    close it). So a lot is cut to one batch (or as many as fit in :data:`MAX_JOB_H`) at every
-    station where its job would last longer than that. At 1 GWh/yr the default lot (200) is kept.
-    """
-    from pouchline.line import default_lot_size
-
-    lot = int(default_lot_size(tuple(specs)))
-    for sp in specs:
-        batches = -(-lot // sp.batch_size)
-        if batches > 1 and batches * sp.cycle_time_s > MAX_JOB_H * 3600.0:
-            lot = min(lot, sp.batch_size * max(1, int(MAX_JOB_H * 3600.0 // sp.cycle_time_s)))
-    return max(1, lot)
+#: A bottleneck named by fewer than this share of the replications is checked by what-ifs against the
+#: other stations the replications named (at most :data:`WHAT_IF_CANDIDATES` of them).
+WHAT_IF_BELOW_VOTES = 0.8
+WHAT_IF_CANDIDATES = 3
 
 
 @dataclass(frozen=True)
@@ -118,6 +105,8 @@ class SizingResult:
     design: PlantDesign = field(repr=False)
     cost: Any = field(repr=False)  # pouchline.cost.CostResult
     experiment: Any = field(repr=False)  # pouchline.line.ExperimentResult
+    fixtures: int = 0  # 30 MPa fixtures in circulation: the line's pool, as the cost pays for it
+    fixture_capex_usd: float = 0.0
 
     @property
     def machines(self) -> int:
@@ -140,6 +129,8 @@ class SizingResult:
             "machines_per_station": {s.station: s.machines for s in self.stations},
             "equipment_capex_usd": self.equipment_capex_usd,
             "capex_per_GWh_usd": self.capex_per_GWh_usd,
+            "fixtures": self.fixtures,
+            "fixture_capex_usd": self.fixture_capex_usd,
             "floor_m2": self.floor_m2,
             "dry_room_m2": self.dry_room_m2,
             "gloveboxes": self.gloveboxes,
@@ -193,22 +184,25 @@ class SizingResult:
             f"Machines: {self.machine_class} class of recipes/equipment.yaml; {self.maturity} yields; calendar of the "
             "cost rates' plant.",
             "1. On paper: machines = ceil(units started per hour / units per machine-hour at MTBF/(MTBF+MTTR)); units "
-            "started = good cells/h x 1 / product of the yields from that step on (route order: the simulation is "
-            "serial); mills take ceil(passes / stands) visits; input buffers ride out a mean repair of the upstream "
-            "station plus one batch each side.",
+            "started = good cells/h x 1 / product of the yields on the station's own route (its branch and the assembly "
+            "after the merge at stacking); mills take ceil(passes / stands) visits; input buffers ride out a mean repair "
+            "of a feeding station plus one batch each side. The stations form a graph (feeds): the anode, SE film and "
+            "cathode branches merge at stacking. CONWIP caps per branch and the fixture pool are Little's law at the "
+            "target with a margin (their sources say how); the dry room takes the catalogue's exposure limit.",
             f"2. Simulated {sim['days']:g} days after {sim['warmup_days']:g} warm-up days x {sim['replications']} "
-            f"replications (seed {sim['seed']}, lots of {sim.get('lot_size', '-')} units: no machine takes a lot of "
-            f"several batches lasting over {MAX_JOB_H:g} h), adding one machine at the simulated bottleneck while the "
-            "lower 95 % bound of MWh/yr was below the target:",
+            f"replications (seed {sim['seed']}, lots of {sim.get('lot_size', '-')} units; no machine takes a job of "
+            f"several batches lasting over {MAX_JOB_H:g} h), adding one machine at the simulated bottleneck (most replications' "
+            "votes; a what-if on each voted station when they split) while the lower 95 % bound of MWh/yr was below "
+            "the target:",
         ]
         lines += [f"   {it}" for it in self.iterations]
         lines.append(f"Result: {self.MWh_per_yr:,.0f} MWh/yr (95 % CI {self.MWh_per_yr_ci95[0]:,.0f}-"
                      f"{self.MWh_per_yr_ci95[1]:,.0f}), target {'met' if self.met else 'NOT met'}; "
                      f"bottleneck {self.bottleneck}.")
-        lines.append(f"Equipment capex {self.equipment_capex_usd / 1e6:,.1f} MUSD; {self.operators_per_shift:,.1f} "
-                     f"operators per shift; floor {self.floor_m2:,.0f} m2 (dry room {self.dry_room_m2:,.0f} m2).")
-        lines.append("Station order is route order; when line files gain feeds:, pouchline.plant.step_branch "
-                     "gives the anode / SE film / cathode branches that merge at stacking.")
+        lines.append(f"Equipment capex {self.equipment_capex_usd / 1e6:,.1f} MUSD and {self.fixtures:,} fixtures "
+                     f"({self.fixture_capex_usd / 1e6:,.1f} MUSD); {self.operators_per_shift:,.1f} operators per shift; "
+                     f"floor {self.floor_m2:,.0f} m2 (dry room {self.dry_room_m2:,.0f} m2).")
+        lines.append("Station order is route order; feeds: gives the graph.")
         lines += ["", "Per station, how the machine count was found:"]
         for s in self.stations:
             lines.append(f"  {s.station}: {s.machine_id} x {s.machines}"
@@ -234,6 +228,30 @@ def _mwh_ci(exp: Any, energy_Wh: float) -> tuple[float, float, float]:
     return float(mean), float(ci[0]), float(ci[1])
 
 
+def _next_machine(exp: Any, line: Any, run_kw: dict[str, Any], stations: set[str]) -> tuple[str | None, str]:
+    """Where the next machine goes: the station most replications named (the experiment's ranked
+    bottleneck list); when fewer than :data:`WHAT_IF_BELOW_VOTES` of them named it and others were
+    named too, the station whose extra machine gains most in a what-if (common random numbers)."""
+    from pouchline.line import what_if
+
+    ranked = [b for b in exp.bottlenecks if b.get("kind") == "station" and b["name"] in stations]
+    if not ranked:
+        return None, f"the bottleneck {exp.bottleneck!r} is not a station (a shared zone)"
+    voted = [b for b in ranked if b["votes_count"] > 0] or ranked[:1]
+    top = voted[0]
+    said = f"{top['votes_count']}/{exp.replications} votes, active {100 * top['active_fraction']:.1f} %"
+    if len(voted) == 1 or top["votes"] >= WHAT_IF_BELOW_VOTES or exp.replications < 2:
+        return top["name"], f"{top['name']} ({said})"
+    gains = []
+    for b in voted[:WHAT_IF_CANDIDATES]:
+        w = what_if(line, b["name"], machines=1, base=exp, **run_kw)
+        gains.append((w.gain_units_per_h, b["name"], w.gain_frac))
+    gain, name, frac = max(gains)
+    tried = ", ".join(f"+1 {n} {100 * f:+.2f} %" for _, n, f in gains)
+    split = ", ".join(f"{b['name']} {b['votes_count']}" for b in voted[:WHAT_IF_CANDIDATES])
+    return name, f"{name} (votes split: {split}; what-if {tried})"
+
+
 def size_plant(
     recipe: Any,
     materials: Any,
@@ -247,7 +265,7 @@ def size_plant(
     days: float = SIZING_DAYS,
     warmup_days: float = SIZING_WARMUP_DAYS,
     replications: int = SIZING_REPLICATIONS,
-    seed: int = 1,
+    seed: int = DEFAULT_SEED,
     workers: int | None = None,
     max_iterations: int = MAX_ITERATIONS,
     prices: str = "base",
@@ -260,7 +278,8 @@ def size_plant(
     lowest annual cost at this volume); ``maturity``: ``pilot`` or ``mature`` yields of the
     catalogue. Both default to the cost rates' plant (``plant.machine_class``, ``plant.yield_maturity``),
     as the cost model's default plant does, so ``size``, ``cost``, ``scaleup`` and ``plan`` agree.
-    ``progress`` receives one sentence per iteration.
+    Run length: :data:`pouchline.line.defaults.SIZING_DAYS` and its siblings. ``progress`` receives
+    one sentence per iteration.
     """
     from pouchline.cost import cost_cell, load_rates
     from pouchline.line import Line, run_experiment
@@ -277,22 +296,19 @@ def size_plant(
     maturity = maturity or rates.plant.yield_maturity
     target_MWh = float(target_GWh_per_yr) * 1000.0
     design = design_plant(recipe, cell, catalogue, rates, volume_MWh_per_yr=target_MWh, machine_class=machine_class,
-                          maturity=maturity, convention="serial")
+                          maturity=maturity)
     on_paper = {s.name: s.machines for s in design.stations}
     line_name = name or f"sized-{target_GWh_per_yr:g}-GWh"
     source = (f"derived: pouchline size, {target_GWh_per_yr:g} GWh/yr, {design.machine_class} machines of the equipment "
               f"catalogue, {maturity} yields")
+    run_kw = dict(replications=replications, days=days, warmup_days=warmup_days, seed=seed, workers=workers,
+                  area_per_cell_cm2=cell.area_per_cell_cm2, materials_per_unit_g=cell.materials_by_step_g,
+                  cell_energy_Wh=cell.energy_Wh)
 
     def simulate(d: PlantDesign) -> tuple[Any, Any, dict[str, Any]]:
-        data = line_data(d, name=line_name, cell=cell, source=source, rates=rates)
+        data = line_data(d, name=line_name, cell=cell, source=source, rates=rates, catalogue=catalogue)
         line = Line.from_data(data, line_name)
-        lot = sizing_lot_size(line.station_specs(area_per_cell_cm2=cell.area_per_cell_cm2))
-        data = {**data, "lot_size": lot}
-        line = line.model_copy(update={"lot_size": lot})
-        exp = run_experiment(line, replications=replications, days=days, warmup_days=warmup_days, seed=seed,
-                             workers=workers, area_per_cell_cm2=cell.area_per_cell_cm2,
-                             materials_per_unit_g=cell.materials_by_step_g, cell_energy_Wh=cell.energy_Wh)
-        return line, exp, data
+        return line, run_experiment(line, **run_kw), data
 
     iterations: list[str] = []
 
@@ -302,6 +318,7 @@ def size_plant(
             progress(text)
 
     line, exp, data = simulate(design)
+    names = {s.name for s in design.stations}
     k = 0
     while True:
         mean, lo, hi = _mwh_ci(exp, cell.energy_Wh)
@@ -314,12 +331,12 @@ def size_plant(
             say(status + f": lower bound still below the target {target_MWh:,.1f} MWh/yr after {k} added machines; "
                 "stopped (raise max_iterations or look at the line)")
             break
-        station = exp.bottleneck
-        if station not in {s.name for s in design.stations}:
-            say(status + f": the bottleneck {station!r} is not a station (a shared zone); stopped")
+        station, why = _next_machine(exp, line, run_kw, names)
+        if station is None:
+            say(status + f": {why}; stopped")
             break
         n = next(s.machines for s in design.stations if s.name == station)
-        say(status + f": below the target {target_MWh:,.1f} MWh/yr, {station} {n} -> {n + 1} machines")
+        say(status + f": below the target {target_MWh:,.1f} MWh/yr, {station} {n} -> {n + 1} machines: {why}")
         design = design.with_machines({station: n + 1})
         line, exp, data = simulate(design)
         k += 1
@@ -355,9 +372,11 @@ def size_plant(
         simulation={"days": days, "warmup_days": warmup_days, "replications": replications, "seed": seed,
                     "lot_size": exp.lot_size,
                     "throughput_units_per_h": exp.throughput_units_per_h,
-                    "throughput_ci95_units_per_h": list(exp.throughput_ci95_units_per_h), "ci_method": exp.ci_method},
-        line_data=data, design=design, cost=cost, experiment=exp)
+                    "throughput_ci95_units_per_h": list(exp.throughput_ci95_units_per_h), "ci_method": exp.ci_method,
+                    "warmup_check": dict(exp.warmup_check), "expired_units": exp.expired_units},
+        line_data=data, design=design, cost=cost, experiment=exp, fixtures=int(cost.fixtures_in_circulation),
+        fixture_capex_usd=float(cost.investment_usd.get("fixtures_usd", 0.0)))
 
 
-__all__ = ["MAX_ITERATIONS", "MAX_JOB_H", "SIZING_DAYS", "SIZING_REPLICATIONS", "SIZING_WARMUP_DAYS", "SizingResult",
-           "StationSizing", "size_plant", "sizing_lot_size"]
+__all__ = ["MAX_ITERATIONS", "SIZING_DAYS", "SIZING_REPLICATIONS", "SIZING_WARMUP_DAYS", "SizingResult",
+           "StationSizing", "WHAT_IF_BELOW_VOTES", "size_plant"]

@@ -47,7 +47,7 @@ CASES = {"D": "default plant, 10-layer EV cell", "G": "GWh line, 10-layer EV cel
 
 _TAGS = ("estimate", "assumed")
 _TAG_RE = re.compile(r"^\s*(estimate|assumed)\s*:")
-_OLD_ESTIMATE_RE = re.compile(r"\[E\]|\bB6 (?:mature|pilot)\b")
+_OLD_ESTIMATE_RE = re.compile(r"\[E\]|\bB6 (?:mature|pilot)\b|^\s*estimate:")  # old marks, or a comment tagged estimate:
 
 
 @dataclass(frozen=True)
@@ -246,8 +246,8 @@ def _line_figures(rel: str, text: str, data: dict) -> list[TaggedFigure]:
         if block == "zones" and len(indent) == 2 and not value:
             item = key
             continue
-        if key == "source" or not value or not _OLD_ESTIMATE_RE.search(comment):
-            continue
+        if key == "source" or not value or value.startswith(("[", "{")) or not _OLD_ESTIMATE_RE.search(comment):
+            continue  # (a list or mapping, e.g. a zone's exposure_starts_at, is not a figure to move)
         path = ".".join(x for x in (block, item, key) if x)
         if path in seen:
             continue
