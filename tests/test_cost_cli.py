@@ -44,8 +44,8 @@ def test_cost_text_report(capsys):
 
 @pytest.mark.skipif(not GWH_LINE.exists(), reason="needs recipes/lines/gwh-line.yaml")
 def test_at_gigawatt_scale_indium_and_li6ps5cl_prices_dominate(capsys):
-    # On the ~1 GWh/yr line, materials are most of the cost (as Li-ion: Commun. Eng. 2024 in process-data.md
-    # B6); the sulfide electrolyte and indium are the materials whose price ranges move $/kWh most (B4, B5).
+    # On the ~1 GWh/yr line, materials are most of the cost (as Li-ion: CommunEng2024, > 78 %
+    # of cell cost); the sulfide electrolyte and indium are the materials whose price ranges move $/kWh most.
     assert main(["cost", str(DEFAULT_RECIPE), "--line", str(GWH_LINE), "--capacity-Ah", "10", "--format",
                  "ev-300x100", "--json"]) == 0
     d = json.loads(capsys.readouterr().out)

@@ -267,7 +267,7 @@ def test_indium_price_drives_the_alloy_not_the_library_alloy_price(rates):
     alloy = a.alloys[0]
     assert alloy.alloy_id == "insnbi"
     assert alloy.weight_fractions == pytest.approx(ALLOY_WT, abs=1e-4)
-    # the library's derived alloy price (127.6 USD/kg) is the feedstock price at base (process-data.md B4)
+    # the library's derived alloy price (127.6 USD/kg) is the feedstock price at base (recipes/materials.yaml prices)
     assert alloy.feedstock_price_usd_kg == pytest.approx(127.6, abs=0.1)
 
 
@@ -301,7 +301,7 @@ def paper():
 
 
 def test_jellyroll_materials_match_process_data_b5(paper, rates):
-    # process-data.md B5: jellyroll materials about 345 USD/kWh at base prices (Li6PS5Cl ~230, In ~60)
+    # derived (recipes/materials.yaml base prices): jellyroll materials about 345 USD/kWh at base prices (Li6PS5Cl ~230, In ~60)
     recipe, materials, single, big = paper
     for cell in (single, big):
         res = cost_cell(recipe, materials, cell, rates=rates)

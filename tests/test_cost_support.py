@@ -11,7 +11,7 @@ DEFAULT_RECIPE = ROOT / "recipes" / "insnbi-lco-pouch.yaml"
 
 SMALL_STEPS = ("alloy_prep", "melt_cast", "cathode_mixing", "sealing")
 
-# In0.38Sn0.33Bi0.29: 30.42 / 27.32 / 42.26 wt% (process-data.md A1)
+# In0.38Sn0.33Bi0.29: 30.42 / 27.32 / 42.26 wt% (Liu2025 Methods x Mendeleev2024 atomic weights)
 ALLOY_WT = {"indium": 0.3042, "tin": 0.2732, "bismuth": 0.4226}
 
 

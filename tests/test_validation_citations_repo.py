@@ -27,31 +27,11 @@ from pouchline.validation.citations import (
 SYNTHETIC_INPUT = frozenset({
     "tests/test_validation_citations.py",
     "tests/test_validation_citations_repo.py",
-    "tests/test_validation_citation_map.py",
     "tests/test_validation_cli.py",
     "tests/test_validation_measure_first.py",
 })
 
-# TEMPORARY allow-list (issue 18, phase 1 of the rewrite): the files other branches were editing
-# while the rewrite ran, which still carry old citations; the lead rewrites them after the last
-# merges and removes each from this set (test_the_temporary_allow_list_is_not_stale says when).
-# docs/citation-map.yaml names the outside documents and the old sections on purpose: it is the
-# rewrite's input and is deleted with this set. When the set is empty, delete it.
-TEMPORARY_ALLOW = frozenset({
-    "docs/citation-map.yaml",
-    "recipes/cost-rates.yaml",
-    "recipes/lines/gwh-line.yaml",
-    "recipes/lines/pilot-line.yaml",
-    "src/pouchline/cli/cost.py",
-    "src/pouchline/cost/bom.py",
-    "src/pouchline/cost/model.py",
-    "src/pouchline/cost/rates.py",
-    "tests/test_cost_cli.py",
-    "tests/test_cost_model.py",
-    "tests/test_cost_support.py",
-})
-
-SKIPPED = SYNTHETIC_INPUT | TEMPORARY_ALLOW
+SKIPPED = SYNTHETIC_INPUT
 
 
 def _tracked_text_files() -> dict[str, str]:
@@ -102,13 +82,6 @@ def test_no_file_cites_a_document_outside_the_repository(texts):
 def test_no_file_carries_an_old_section_citation(texts):
     checked = {p: t for p, t in texts.items() if p not in SKIPPED}
     assert _old(checked) == []
-
-
-def test_the_temporary_allow_list_is_not_stale(texts):
-    # a file on the list that is clean (or gone) must leave it, so the list only shrinks
-    stale = [p for p in sorted(TEMPORARY_ALLOW)
-             if p not in texts or not (_old({p: texts[p]}) or _external_errors({p: texts[p]}))]
-    assert stale == [], f"remove from TEMPORARY_ALLOW: {stale}"
 
 
 @pytest.mark.parametrize("line, path", [

@@ -8,6 +8,7 @@ import sys
 import pytest
 
 from pouchline.cli import main
+from pouchline.validation.citations import EXTERNAL_DOCUMENTS
 
 
 @pytest.fixture
@@ -16,27 +17,18 @@ def project(tmp_path):
     (tmp_path / "recipes").mkdir()
     (tmp_path / "docs" / "sources.md").write_text("| id | reference | DOI / URL | used for |\n|---|---|---|---|\n"
                                                   "| `Liu2025` | the paper | doi:10.1038/s41467-025-67352-w | all |\n")
-    (tmp_path / "docs" / "citation-map.yaml").write_text(
-        "external_documents: [notes-elsewhere.md]\nsections:\n  B6: {default: 'estimate: yields'}\n")
     return tmp_path
 
 
 def test_citations_exit_1_on_errors_and_0_when_fixed(project, capsys):
     data = project / "recipes" / "a.yaml"
-    data.write_text('x: {target: 1, source: "paper: Methods"}\ny: 2  # notes-elsewhere.md B6\n')
+    data.write_text(f'x: {{target: 1, source: "paper: Methods"}}\ny: 2  # {EXTERNAL_DOCUMENTS[0]} B6\n')
     assert main(["validate-model", "--root", str(project), "--citations"]) == 1
     out, err = capsys.readouterr()
     assert "recipes/a.yaml:1: error: no_id" in out and "recipes/a.yaml:2: error: external" in out
     assert "2 errors" in err
     data.write_text('x: {target: 1, source: "paper: Liu2025 Methods"}\n')
     assert main(["validate-model", "--root", str(project), "--citations"]) == 0
-
-
-def test_old_citations_prints_the_rewrite_table(project, capsys):
-    (project / "recipes" / "a.yaml").write_text("y: 2  # B6 mature: 98 %\n")
-    assert main(["validate-model", "--root", str(project), "--old-citations"]) == 0
-    out, err = capsys.readouterr()
-    assert "| recipes/a.yaml:1 |" in out and "estimate: yields" in out and "1 lines" in err
 
 
 def test_a_folder_that_is_not_a_project_is_an_input_error(tmp_path, capsys):

@@ -195,7 +195,7 @@ def render_text(res: Any, sens: Any, source: str, top: int = 10) -> str:
                f"{res.electricity_MWh_per_yr:,.0f} MWh/yr")
     out.append(volume_basis_text(res))
     out.append(f"jellyroll materials (cathode + SE film + alloy, no scrap): {_usd(res.jellyroll_material_cost_per_kWh_usd)} "
-               "USD/kWh (process-data.md B5: about 345 at base prices)")
+               "USD/kWh (about 345 at base prices; docs/model.md#materials-with-scrap)")
     fx = "included" if res.include_fixture else "not included; --fixture adds it"
     out.append(f"pressure fixture: {_usd(res.fixture_cost_per_cell_usd)} USD per cell "
                f"({_usd(res.per_kWh(res.fixture_cost_per_cell_usd))} USD/kWh), {fx}")

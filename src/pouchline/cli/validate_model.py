@@ -19,8 +19,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="the project folder holding docs/ and recipes/ (default: this checkout)")
     parser.add_argument("--citations", action="store_true",
                         help="check every source tag of the project against docs/sources.md instead")
-    parser.add_argument("--old-citations", action="store_true",
-                        help="print every old-style citation with its replacement (docs/citation-map.yaml) instead")
 
 
 def _root(args: argparse.Namespace) -> Path:
@@ -45,13 +43,6 @@ def run(args: argparse.Namespace) -> int:
         print(f"{len(rep.citations)} citations ({counts}); {len(rep.errors)} errors, {len(rep.warnings)} warnings",
               file=sys.stderr)
         return 1 if rep.errors else 0
-    if args.old_citations:
-        from pouchline.validation.citation_map import load_citation_map, repository_old_citations, rewrite_table
-
-        occ = repository_old_citations(root)
-        sys.stdout.write(rewrite_table(occ, load_citation_map(root / "docs" / "citation-map.yaml")))
-        print(f"{len(occ)} lines carry old-style citations", file=sys.stderr)
-        return 0
 
     from pouchline.fileio import atomic_write
 

@@ -2,7 +2,7 @@
 (level 2) and, for the alloy made in-house, its feedstock (level 3).
 
 Pure: built from a :class:`~pouchline.cost.model.CostResult`, so the BOM and the cost model can
-never disagree. Conventions (ecosystem-notes.md section 2):
+never disagree. Conventions:
 
 * **Qty per** is per parent item; **ext. qty** is per cell, the product along the path of
   ``qty_per x (1 + scrap allowance)``.

@@ -1066,7 +1066,7 @@ def _assumptions(recipe, materials, rates, prices, convention, include_fixture, 
                    "units started at k = good units / product over steps j >= k of (1 - scrap_j)"
                    + (" in route order (serial line)" if convention == "serial" else
                       " over k's own branch and the assembly steps after the branches merge"),
-                   "derived: process-data.md; ecosystem-notes.md section 2"),
+                   "derived: units started at k = good / prod(1 - scrap_j) (docs/model.md#materials-with-scrap)"),
         Assumption("scrap", "BOM scrap allowance a = F_child / F_parent - 1, so that input = output x (1 + a) "
                    "along each BOM path multiplies out to F_k", "derived: pouchline.cost"),
         Assumption("prices", f"material prices at the '{prices}' scenario of {materials.id} rev {materials.revision}; "

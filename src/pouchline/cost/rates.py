@@ -244,8 +244,9 @@ class AlloyThermal(_Model):
     heat_of_fusion_J_g: float = Field(default=47.0, ge=0)
     melting_point_C: float = Field(default=85.0)
     ambient_C: float = Field(default=20.0)
-    source: str = ("estimate: process-data.md B2, Kopp-Neumann specific heat 0.185 J/(g K) and mass-weighted "
-                   "heat of fusion 47 J/g (+/-20 %); alloy melts at about 85 degC (paper)")
+    source: str = ("estimate: Kopp-Neumann specific heat 0.185 J/(g K) from CRC element values and mass-weighted "
+                   "heat of fusion 47 J/g from Mendeleev2024 values (+/-20 %); alloy melts at about 85 degC "
+                   "(Liu2025 Fig. 2a)")
 
     _src = field_validator("source")(classmethod(lambda cls, v: check_source(v)))
 

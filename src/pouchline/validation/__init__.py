@@ -3,8 +3,6 @@
 * :mod:`pouchline.validation.citations`: find every source tag in a set of files and check it
   against the bibliography of ``docs/sources.md`` (and against citing documents that are not in
   the repository);
-* :mod:`pouchline.validation.citation_map`: the map from the old, section-numbered citations to
-  the new grammar, for the repository-wide rewrite;
 * :mod:`pouchline.validation.report`: the comparisons of ``docs/validation.md`` (paper, queueing
   theory, BatPaC);
 * :mod:`pouchline.validation.queueing`: the exact results those comparisons use;

@@ -6,7 +6,6 @@ Options:
 * ``--only report|measure-first``: one of the two documents;
 * ``--citations``: check the source tags of the repository against docs/sources.md and print
   every problem (exit 1 on errors);
-* ``--old-citations``: print the table of every old-style citation and its replacement.
 """
 
 from __future__ import annotations

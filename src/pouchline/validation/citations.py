@@ -17,8 +17,7 @@ Fenced code blocks of Markdown files are not read: they show syntax, not citatio
 The checker reports, per file and line:
 
 * ``external`` (error): the file mentions a document that is not in the repository
-  (:data:`EXTERNAL_DOCUMENTS`, plus ``external_documents`` of ``docs/citation-map.yaml`` while that
-  file exists);
+  (:data:`EXTERNAL_DOCUMENTS`);
 * ``no_id`` (error): a ``paper`` or ``sourced`` citation whose first word is not a bibliography id;
 * ``unknown_id`` (error): a word shaped like an id (``AuthorYear``, ``OrgYear``) that the
   bibliography does not list;
@@ -46,7 +45,6 @@ from pouchline.recipe.params import SOURCE_TAGS
 REPO_ROOT = Path(__file__).resolve().parents[3]
 DOCS_DIR = REPO_ROOT / "docs"
 SOURCES_MD = DOCS_DIR / "sources.md"
-CITATION_MAP = DOCS_DIR / "citation-map.yaml"
 
 #: Files whose text the repository-wide check reads (globs relative to the repository root).
 DEFAULT_GLOBS: tuple[str, ...] = (
@@ -54,11 +52,10 @@ DEFAULT_GLOBS: tuple[str, ...] = (
     "templates/**/*", "tests/*.py", "benchmarks/*.py",
 )
 
-#: Files the repository-wide check skips: the map names the old citations on purpose, and the
-#: checker's own tests feed it broken citations as synthetic input.
+#: Files the repository-wide check skips: the checker's own tests feed it broken citations as
+#: synthetic input.
 EXCLUDED_FILES: tuple[str, ...] = (
-    "docs/citation-map.yaml", "tests/test_validation_citations.py", "tests/test_validation_citation_map.py",
-    "tests/test_validation_cli.py",
+    "tests/test_validation_citations.py", "tests/test_validation_cli.py", "tests/test_validation_citations_repo.py",
 )
 
 #: Documents outside the repository that no file may cite (lower case). The names are assembled
@@ -164,16 +161,10 @@ def load_bibliography(path: str | Path = SOURCES_MD) -> dict[str, str]:
     return parse_bibliography(Path(path).read_text(encoding="utf-8"))
 
 
-def load_external_documents(path: str | Path = CITATION_MAP) -> tuple[str, ...]:
+def load_external_documents() -> tuple[str, ...]:
     """The names of documents outside the repository that no file may cite (lower case):
-    :data:`EXTERNAL_DOCUMENTS` and the ``external_documents`` of the citation map at ``path``, if
-    that file exists (it is deleted when the citation rewrite is done)."""
-    import yaml
-
-    path = Path(path)
-    data = (yaml.safe_load(path.read_text(encoding="utf-8")) or {}) if path.is_file() else {}
-    names = [*EXTERNAL_DOCUMENTS, *(str(d) for d in data.get("external_documents", ()))]
-    return tuple(dict.fromkeys(n.lower() for n in names))
+    :data:`EXTERNAL_DOCUMENTS`."""
+    return tuple(dict.fromkeys(n.lower() for n in EXTERNAL_DOCUMENTS))
 
 
 # -- finding citations -------------------------------------------------------------------------
@@ -222,7 +213,7 @@ def _external_issues(text: str, path: str, external: Sequence[str]) -> list[Cita
             if doc and doc in low:
                 out.append(CitationIssue(path, n, "external", f"cites {doc!r}, a document outside the repository; "
                                          "cite the original source by its bibliography id instead "
-                                         "(docs/citation-map.yaml gives the replacement)", line.strip()[:160]))
+                                         "(docs/sources.md)", line.strip()[:160]))
                 break
     return out
 
@@ -367,8 +358,7 @@ def scan_files(paths: Sequence[str] | None = None, *, root: Path = REPO_ROOT,
     """Check the citations of ``paths`` (repository-relative; default: :func:`repository_files`)."""
     rels = list(paths) if paths is not None else repository_files(root)
     bib = bibliography if bibliography is not None else load_bibliography(root / "docs" / "sources.md")
-    ext = external_documents if external_documents is not None else load_external_documents(
-        root / "docs" / "citation-map.yaml")
+    ext = external_documents if external_documents is not None else load_external_documents()
     texts = {}
     for rel in rels:
         try:
@@ -379,7 +369,7 @@ def scan_files(paths: Sequence[str] | None = None, *, root: Path = REPO_ROOT,
 
 
 __all__ = [
-    "CITATION_MAP", "Citation", "CitationIssue", "CitationReport", "DEFAULT_GLOBS", "DOCS_DIR", "ERROR_KINDS",
+    "Citation", "CitationIssue", "CitationReport", "DEFAULT_GLOBS", "DOCS_DIR", "ERROR_KINDS",
     "EXCLUDED_FILES", "EXTERNAL_DOCUMENTS", "OldCitation", "old_citations",
     "REPO_ROOT", "SOURCES_MD", "WARNING_KINDS", "check_citation", "check_texts", "find_citations",
     "load_bibliography", "load_external_documents", "parse_bibliography", "repository_files", "scan_files",

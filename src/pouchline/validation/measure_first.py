@@ -584,18 +584,17 @@ def render_table(rows: list[Effect]) -> str:
         "of the single-layer cell (1L). The cost leaves the fixture out (module hardware, as `pouchline cost` does). "
         "Text has no effect, and neither have process settings that neither model uses (sealing temperature, "
         "voltage window): those show 0. A figure that cannot be moved says why. Line-file figures are found by their "
-        "old comment marks until the citation rewrite gives them `source` fields. † marks a source that cited a "
-        "document outside the repository; the citation is left out here and docs/citation-map.yaml gives its "
-        "replacement.",
+        "`estimate:` comments. † marks a source that cited a document outside the repository; the citation is left "
+        "out here.",
         "",
         f"{len(rows)} figures; {sum(1 for r in rows if _rounded(r.rank_pct) > 0)} move $/kWh or Wh/kg by 0.01 % or more.",
         "",
         "| # | figure | tag | value | varied | $/kWh | Wh/kg | Wh/L | source as written |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
-    from pouchline.validation.citations import CITATION_MAP, load_external_documents
+    from pouchline.validation.citations import load_external_documents
 
-    external = load_external_documents(CITATION_MAP)
+    external = load_external_documents()
     for i, r in enumerate(rows, start=1):
         f = r.figure
         src = _clean_source(f.source, external).replace("|", "/")
