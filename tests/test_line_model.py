@@ -325,3 +325,16 @@ def test_atmosphere_deviations_from_the_recipe():
     gwh = atmosphere_deviations(load_line(ROOT / "recipes" / "lines" / "gwh-line.yaml"), recipe)
     assert gwh and all("dry_room" in t and "Ar glovebox" in t for t in gwh)
     assert any("se_film_mixing" in t for t in gwh)
+
+
+@pytest.mark.parametrize("field, value, allowed", [
+    ("mtbf_h", 1e-300, "must be >= 0.01 h"),  # issue 19: accepted, and the line made nothing with exit 0
+    ("mtbf_h", 1e300, "must be <= 1e+06 h"),
+    ("mttr_h", 1e300, "must be <= 8760 h"),
+    ("cycle_time_s", 1e12, "must be <= 2.592e+06 s"),  # 30 days
+])
+def test_station_times_outside_their_physical_range_are_refused(field, value, allowed):
+    data = _line()
+    data["stations"][0].update({"mtbf_h": 20, "mttr_h": 0.5, field: value})
+    msgs = _problems(data)
+    assert any(f"stations[0].{field}" in m and allowed in m for m in msgs), msgs

@@ -355,15 +355,17 @@ class Station(_Model):
 
     # quantities: field -> (unit key parsed by pint, unit shown, what it is, bounds)
     _QUANTITIES: ClassVar[dict[str, tuple[str, str, str, dict[str, float]]]] = {
-        "cycle_time_s": ("s", "s", "a cycle time", {"gt": 0}),
-        "rate_m_min": ("m_min", "m/min", "a web speed", {"gt": 0}),
-        "web_width_mm": ("mm", "mm", "a web width", {"gt": 0}),
-        "rate_m2_h": ("m2_h", "m2/h", "an area rate", {"gt": 0}),
-        "area_factor": ("ratio", "", "web area per unit over the cell's electrode area", {"gt": 0}),
-        "mtbf_h": ("h", "h", "mean time between failures", {"gt": 0}),
-        "mttr_h": ("h", "h", "mean time to repair", {"gt": 0}),
+        # physical ranges (issue 19: 1e-300 h MTBF was accepted and made a line that never runs): a cycle from
+        # 1 ms to 30 days, a failure at most every 36 s and at least once in ~114 years, a repair from 3.6 s to a year
+        "cycle_time_s": ("s", "s", "a cycle time", {"gt": 0, "le": 30 * 86400.0}),
+        "rate_m_min": ("m_min", "m/min", "a web speed", {"gt": 0, "le": 2000.0}),
+        "web_width_mm": ("mm", "mm", "a web width", {"gt": 0, "le": 10000.0}),
+        "rate_m2_h": ("m2_h", "m2/h", "an area rate", {"gt": 0, "le": 1e6}),
+        "area_factor": ("ratio", "", "web area per unit over the cell's electrode area", {"gt": 0, "le": 1000.0}),
+        "mtbf_h": ("h", "h", "mean time between failures", {"ge": 0.01, "le": 1e6}),
+        "mttr_h": ("h", "h", "mean time to repair", {"ge": 0.001, "le": 8760.0}),
         "scrap_rate": ("frac", "", "the fraction of units lost at the step", {"ge": 0, "lt": 1}),
-        "setup_time_s": ("s", "s", "a setup time", {"ge": 0}),
+        "setup_time_s": ("s", "s", "a setup time", {"ge": 0, "le": 30 * 86400.0}),
         "footprint_m2": ("m2", "m2", "footprint per machine", {"ge": 0}),
     }
     # whole numbers: field -> (what it is, minimum, maximum)
