@@ -105,3 +105,17 @@ def test_fmt_range():
     assert fmt_range(1.08e3, 1.13e3, "MWh") == "1.08 to 1.13 GWh"
     assert fmt_range(950, 1050, "MWh") == "950 MWh to 1.05 GWh"
     assert fmt_range(0.5, 2.0) == "0.5 to 2"
+
+
+def test_a_fixture_pool_of_other_cells_per_fixture_than_the_design_is_a_warning(gwh_line):
+    # gwh-line.yaml's pool: 11,000 fixtures of 10 cells from clamp_press; the shipped recipe's fixture holds 1 cell
+    from pouchline.plan import fixture_pool_warnings
+
+    pool = gwh_line.carriers["fixtures"]
+    assert (pool.count, pool.units_per_carrier) == (11000, 10)
+    one = SimpleNamespace(fixture=SimpleNamespace(cells_per_fixture=1))
+    items = fixture_pool_warnings(one, gwh_line)
+    assert len(items) == 1 and items[0].source == "fixture"
+    assert "10 cells per fixture" in items[0].message and "--cells-per-fixture 10" in items[0].message
+    assert "11,000" in items[0].message
+    assert fixture_pool_warnings(SimpleNamespace(fixture=SimpleNamespace(cells_per_fixture=10)), gwh_line) == []

@@ -518,6 +518,27 @@ def cell_vs_line_warnings(cell: Any, line: Any) -> list[PlanWarning]:
     return out
 
 
+def fixture_pool_warnings(cell: Any, line: Any) -> list[PlanWarning]:
+    """A line whose fixture pool (carriers from a clamping station) holds a different number of cells
+    per fixture than the cell's fixture design: the fixture mass, cost per cell and plates the plan
+    reports are the design's, while the plant buys the pool's count at the design's price."""
+    k = int(getattr(getattr(cell, "fixture", None), "cells_per_fixture", 1) or 1)
+    out = []
+    stations = {st.name: st for st in getattr(line, "stations", ())}
+    for cid, pool in (getattr(line, "carriers", None) or {}).items():
+        st = stations.get(pool.from_station)
+        if st is None or "clamp" not in f"{st.name} {st.step}":
+            continue
+        if pool.units_per_carrier != k:
+            out.append(PlanWarning(
+                "fixture", f"the line's fixture pool '{cid}' holds {pool.units_per_carrier} cells per fixture, the "
+                f"cell's fixture design {k}: the fixture mass, cost per cell and plates of this plan are for {k} "
+                f"cell(s) per fixture, and the plant's fixture capex prices the pool's {fmt_count(pool.count)} fixtures "
+                f"at that design. Plan with --cells-per-fixture {pool.units_per_carrier} to plan the fixture the line "
+                "uses, or change the line's units_per_carrier", "warning", (cid, pool.from_station)))
+    return out
+
+
 def collect_warnings(plan: PlanResult, extra: Iterable[PlanWarning] = ()) -> list[PlanWarning]:
     """Every warning of a plan once, most serious first, as structured items (source, message,
     severity, subjects): atmosphere deviations (one item per zone, naming the stations), the
@@ -542,6 +563,8 @@ def collect_warnings(plan: PlanResult, extra: Iterable[PlanWarning] = ()) -> lis
             "traveler", "no sample traveler: the recipe revision cannot make the planned cell, so a route card would "
             "tell the floor to make a different one: " + "; ".join(f"{p.field}: {p.message}" for p in plan.traveler_blockers),
             "warning", tuple(p.field for p in plan.traveler_blockers)))
+    if plan.line is not None:
+        items += fixture_pool_warnings(cell, plan.line)
     fx = plan.fixture
     if fx is not None and not fx.go:
         items.append(PlanWarning("fixture", fx.verdict, "warning"))
