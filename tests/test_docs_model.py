@@ -7,9 +7,9 @@
 * the figures it works through on paper (no simulation) are what the code computes from the
   shipped files now: when the model changes, the paragraph that quotes the old figure fails here.
 
-The simulated figures the document quotes (the GWh line's 3,857 good cells/h, the ramp-up's month 8)
-come from the commands it names with their default seeds and are not re-run here: a simulation of
-the GWh line takes tens of seconds.
+The simulated figures the document quotes (the GWh line's 3,894 good cells/h, the sized plant's
+1,028.6 MWh/yr, the ramp-up's month 21) come from the commands it names with their default seeds and
+are not re-run here: a simulation of the GWh line takes tens of seconds, a sizing or a ramp-up minutes.
 """
 
 from __future__ import annotations
@@ -192,26 +192,48 @@ def test_the_line_model_figures_on_paper(plan10):
 def test_the_cost_figures_on_paper(plan10):
     # docs/model.md "The cost model" ... "From cost to price": the 10 Ah cell on the GWh line on paper
     r = plan10.cost
-    assert f"{r.cost_per_cell_usd:.2f}" == "18.64" and f"{r.cost_per_kWh_usd:.2f}" == "521.95"
-    _quoted("18.64 USD per good cell, 521.95 USD/kWh")
-    assert f"{r.price_per_cell_usd:.2f}" == "20.72" and f"{r.price_per_kWh_usd:.2f}" == "580.36"
-    _quoted("price 20.72 USD (580.36 USD/kWh)")
+    assert f"{r.cost_per_cell_usd:.2f}" == "18.71" and f"{r.cost_per_kWh_usd:.2f}" == "524.03"
+    _quoted("18.71 USD per good cell, 524.03 USD/kWh")
+    assert f"{r.process_cost_per_cell_usd:.2f}" == "2.06" and f"{r.process_cost_per_kWh_usd:.2f}" == "57.64"
+    _quoted("process 2.06 USD (57.64 USD/kWh)")
+    assert f"{r.price_per_cell_usd:.2f}" == "20.81" and f"{r.price_per_kWh_usd:.2f}" == "582.70"
+    _quoted("price 20.81 USD (582.70 USD/kWh)")
     assert f"{r.annual_good_cells / 1e6:.2f}" == "31.43"
     _quoted("= 31.43 million cells")
-    assert f"{r.equipment_capex_usd / 1e6:.1f}" == "204.2"
-    _quoted("204.2 MUSD / 7 yr")
-    assert r.fixtures_in_circulation == 92_579
-    _quoted("92,579 fixtures, 15.7 MUSD")
+    assert f"{r.equipment_capex_usd / 1e6:.1f}" == "219.2"
+    _quoted("219.2 MUSD / 7 yr")
+    # the investment arithmetic: equipment + fixtures + building + launch + working capital (BatPaC5 layers)
+    inv = {k: f"{v / 1e6:.1f}" for k, v in r.investment_usd.items()}
+    assert (inv["equipment_usd"], inv["fixtures_usd"], inv["launch_usd"], inv["working_capital_usd"]) == \
+        ("219.2", "1.9", "27.8", "82.9")
+    assert f"{sum(r.investment_usd.values()) / 1e6:.1f}" == "331.8"
+    _quoted("219.2 + 1.9 + 0 + 27.8 + 82.9 = 331.8 MUSD")
+    # the fixtures the cost pays for are the GWh line's whole pool (carriers: 11,000 of 10 cells)
+    pool = plan10.line.carriers["fixtures"]
+    assert r.fixtures_in_circulation == pool.count == 11_000
+    assert f"{r.investment_usd['fixtures_usd'] / 1e6:.2f}" == "1.86"
+    _quoted("11,000 × 169 USD = 1.86 MUSD")
     assert f"{r.start_factors['alloy_prep']:.4f}" == "1.1288" and f"{r.start_factors['stacking']:.4f}" == "1.0359"
     _quoted("F = 1.1288 at alloy preparation")
     indium = next(m for m in r.material_lines if m.material_id == "indium")
     assert f"{indium.g_per_good_cell:.3f}" == "8.265" and f"{indium.cost_usd_per_cell:.2f}" == "2.89"
     _quoted("8.265 g per good cell, at 350 USD/kg 2.89 USD")
     mill = next(s for s in r.stations if s.name == "alloy_rolling_mill")
-    assert mill.visits == 2 and mill.capacity_ratio == pytest.approx(2.0)
-    _quoted("r = 2, capex 5 MUSD × 2^0.6 = 7.58 MUSD")
-    assert f"{r.electricity_MWh_per_yr:,.0f}" == "40,782"
-    _quoted("40,782 MWh of electricity a year")
+    # the simulation runs the mill's 2 visits, so the cost reads it as the catalogue entry itself
+    assert mill.visits == 2 and mill.capacity_ratio == pytest.approx(1.0) and mill.machines == 6
+    assert f"{mill.capex_usd / mill.machines / 1e6:.0f}" == "5"
+    _quoted("so the mill is the entry itself, r = 1.0, capex 5 MUSD")
+    assert f"{r.electricity_MWh_per_yr:,.0f}" == "40,914"
+    _quoted("40,914 MWh of electricity a year")
+    # the process-cost table's rows (USD per good cell)
+    rows = {(ln.category, ln.item): ln.usd_per_cell for ln in r.process_lines}
+    assert f"{rows[('depreciation', 'equipment (incl. gloveboxes, dry room)')]:.3f}" == "0.996"
+    assert f"{rows[('depreciation', 'pressure fixtures in circulation')]:.4f}" == "0.0085"
+    assert f"{r.breakdown_usd_per_cell['labour']:.3f}" == "0.329"
+    assert f"{r.breakdown_usd_per_cell['overhead']:.3f}" == "0.476"
+    _quoted("| depreciation, equipment | 219.2 MUSD / 7 yr | 0.996 |")
+    _quoted("| overhead | 0.6 × labour + 0.04 × 219.2 MUSD | 0.476 |")
+    _quoted("| process cost | | 2.06 |")
 
 
 def test_the_demand_figures_on_paper(plan10, materials):
@@ -248,7 +270,9 @@ def test_the_sizing_figures_on_paper(recipe, plan10):
     d = design_plant(recipe, plan10.cell, default_catalogue(), load_rates(), volume_MWh_per_yr=1000.0)
     n = {s.name: s.machines for s in d.stations}
     assert (n["stacking"], n["formation"]) == (20, 351)
-    assert sum(n.values()) == 474
+    assert n["release"] == 4 and len(n) == 17
+    assert sum(n.values()) == 476
+    assert {s.machine_class for s in d.stations} == {"production"}
     assert f"{d.good_cells_per_h:,.0f}" == "3,536" and f"{d.scheduled_h_per_yr:,.1f}" == "7,920.5"
     _quoted("⌈19.35⌉ = 20")
-    _quoted("= 351. All 16 stations take production machines; 474 machines")
+    _quoted("= 4. All 17 stations take production machines; 476 machines in all")
