@@ -296,7 +296,7 @@ def test_sweeps_page(page):
     if page.get_by_text("Not available yet").count() or page.get_by_text("No sweep files").count():
         shot(page, "6-sweeps")
         pytest.skip("no sweep module or no sweep file yet")
-    limit = page.get_by_role("spinbutton", name="Scenarios to run (the first N)")
+    limit = page.get_by_role("spinbutton", name="Scenarios to run (spread over the design)")
     limit.fill("8")
     limit.press("Tab")
     page.get_by_text("local process pool").click()  # worker processes started from the Streamlit server

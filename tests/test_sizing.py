@@ -294,13 +294,14 @@ def test_the_sized_line_is_the_plant_graph(big):
     d = design_plant(recipe, cell, default_catalogue(), CostRates(), volume_MWh_per_yr=1000)
     data = line_data(d, name="g", cell=cell, source="derived: test", rates=CostRates())
     feeds = {st["name"]: st.get("feeds") for st in data["stations"]}
-    # the anode, SE film and cathode branches merge at stacking; prelithiation acts on the anode branch
+    # the anode, SE film and cathode branches merge at stacking; prelithiation acts on the anode branch; the
+    # end-of-line release test (issue 16) follows formation
     assert feeds == {
         "alloy_prep": "melt_cast", "melt_cast": "quench", "quench": "anode_rolling", "anode_rolling": "anode_punching",
         "anode_punching": "prelithiation", "se_film_mixing": "se_film_rolling", "se_film_rolling": "se_film_cutting",
         "se_film_cutting": "stacking", "cathode_mixing": "cathode_hot_rolling", "cathode_hot_rolling": "cathode_punching",
         "cathode_punching": "stacking", "prelithiation": "stacking", "stacking": "sealing", "sealing": "clamping",
-        "clamping": "formation", "formation": None}
+        "clamping": "formation", "formation": "release", "release": None}
     # scrap is charged per branch: the anode branch is not inflated by the film's or the cathode's yields
     y = d.yields
     anode_after = y["alloy_prep"] * y["melt_cast"] * y["quench"] * y["anode_rolling"] * y["anode_punching"] \
