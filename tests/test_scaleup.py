@@ -13,10 +13,10 @@ from test_cost_support import DEFAULT_RECIPE
 from pouchline.errors import InputError
 
 TARGETS = [0.01, 0.1, 1.0, 10.0]
-# Shorter runs than the sizing defaults (30 days x 5 after 7, pouchline.line.defaults) keep the module near a
-# minute; three replications, because with two the Student t factor of the 95 % interval (12.7) makes the
+# Shorter runs than the sizing defaults (30 days x 5 after 7, pouchline.line.defaults) keep the module short
+# (the 10 GWh/yr plant of ~4,600 machines dominates); three replications, because with two the Student t factor of the 95 % interval (12.7) makes the
 # sizing add machines at random.
-RUN = dict(days=20.0, warmup_days=5.0, replications=3, seed=3)
+RUN = dict(days=10.0, warmup_days=4.0, replications=3, seed=3)
 
 
 @pytest.fixture(scope="module")
@@ -67,8 +67,8 @@ def test_a_row_equals_the_size_and_cost_commands(table, tmp_path, capsys):
     from pouchline.cli import main
 
     row = table.rows[TARGETS.index(0.1)]
-    opts = ["--capacity-Ah", "10", "--format", "ev-300x100", "--days", "20", "--warmup-days", "5",
-            "--replications", "3", "--seed", "3"]
+    opts = ["--capacity-Ah", "10", "--format", "ev-300x100", "--days", f"{RUN['days']:g}", "--warmup-days",
+            f"{RUN['warmup_days']:g}", "--replications", f"{RUN['replications']}", "--seed", f"{RUN['seed']}"]
     assert main(["size", str(DEFAULT_RECIPE), "--target-GWh", "0.1", *opts, "--json"]) == 0
     size = json.loads(capsys.readouterr().out)
     assert main(["cost", str(DEFAULT_RECIPE), "--annual-MWh", "100", "--simulate", *opts, "--json"]) == 0
