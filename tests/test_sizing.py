@@ -275,7 +275,7 @@ def test_plan_sizes_a_line_for_a_target(big, tmp_path, capsys):
 
     recipe, materials, _ = big
     plan = make_plan(recipe, materials, capacity_Ah=10, format="ev-300x100", target_GWh=0.05, days=10,
-                     warmup_days=2, replications=2, max_layers_chart=3)
+                     warmup_days=2, replications=2, max_layers_chart=3, rampup_months=0)
     assert plan.sizing is not None and plan.sizing.met
     assert plan.line is not None and plan.experiment is plan.sizing.experiment
     assert plan.cost.plant_mode == "line" and plan.summary()["MWh_per_year"] >= 50 * 0.99
