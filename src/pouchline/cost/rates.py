@@ -217,8 +217,8 @@ class PriceLayers(_Model):
         0.03, 0.056, 0.08, "fraction", "sourced: BatPaC5 warranty 5.6 % of the price (Baars2023, cost_rates)")
     building_capex_usd_m2: Rate = _r(
         1200, 2300, 3700, "USD/m2",
-        "sourced: building cost 1,220-3,683 USD/m2 (European average 2,338) of the factor prices used with BatPaC5 "
-        "(Baars2023, factor_prices_europe)")
+        "sourced: Baars2023 factor_prices_europe, building cost 1,220-3,683 USD/m2 (European average 2,338) of the "
+        "factor prices used with BatPaC5")
     building_life_yr: Rate = _r(
         15, 20, 30, "yr", "sourced: BatPaC5 depreciates buildings at half the equipment rate: 20 yr against 10 yr "
                           "(Baars2023, calculate_depreciation)")

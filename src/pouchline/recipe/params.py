@@ -8,7 +8,7 @@ field's name (``temperature_C``, ``pressure_MPa``). In a recipe file it may be w
 * as a mapping with shop-floor metadata::
 
       temperature_C: {target: 88 degC, tol: 2 K, ctq: true, record: true,
-                      source: "paper: Methods, melted in air in a tube furnace at 88 °C"}
+                      source: "paper: Liu2025 Methods, melted in air in a tube furnace at 88 °C"}
 
 pint parses it once, at load time (see :mod:`pouchline.units`); the model then holds floats.
 
@@ -51,7 +51,7 @@ Source = Annotated[
 
 
 def source_tag(source: str | None) -> str | None:
-    """The tag of a source string (``'paper: Methods'`` -> ``'paper'``)."""
+    """The tag of a source string (``'paper: Liu2025 Methods'`` -> ``'paper'``)."""
     if not source:
         return None
     m = _SOURCE_RE.match(source.strip())
@@ -64,7 +64,7 @@ def check_source(v: str | None) -> str | None:
     if not isinstance(v, str) or not _SOURCE_RE.match(v.strip()):
         raise ValueError(
             f"{v!r} must start with one of the source tags {', '.join(SOURCE_TAGS)} followed by ':' "
-            "(e.g. 'paper: Methods')"
+            "(e.g. 'paper: Liu2025 Methods')"
         )
     return v.strip()
 
