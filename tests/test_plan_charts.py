@@ -98,3 +98,12 @@ def test_energy_chart_marks_the_design_and_the_paper():
     ax = fig.axes[1]
     assert ax.get_ylim()[1] > charts.PAPER_JELLYROLL_POINT["Wh_L"]  # the paper's point is inside the axes
     assert_plain(fig)
+
+
+def test_material_labels_are_short_names_not_ids():
+    # the waterfall read "lpscl um", "cu foil": ids; the library's names without purity or parentheses
+    from pouchline.export.charts import short_material_label
+
+    assert short_material_label("Indium metal, >= 99.99 %") == "Indium metal"
+    assert short_material_label("Li6PS5Cl, um grade (cathode and electrolyte film)") == "Li6PS5Cl, um grade"
+    assert short_material_label("(odd)") == "(odd)"

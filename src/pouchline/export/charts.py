@@ -212,10 +212,21 @@ def yield_loss_by_step(yield_per_step: Mapping[str, float], title: str) -> Figur
     return fig
 
 
+def short_material_label(name: str) -> str:
+    """A material's name short enough for an axis: no parentheses, no purity or percentage part
+    ("Indium metal, >= 99.99 %" -> "Indium metal"; "Li6PS5Cl, nm grade (cathode catholyte)" ->
+    "Li6PS5Cl, nm grade")."""
+    base = name.split(" (")[0]
+    parts = [p for p in base.split(", ") if not p.startswith((">", "<")) and "%" not in p]
+    return ", ".join(parts) or name
+
+
 def cost_waterfall(materials_usd: Mapping[str, float], process_usd: Mapping[str, float], title: str, *,
-                   unit: str = "USD per good cell", top_materials: int = 8) -> Figure:
+                   unit: str = "USD per good cell", top_materials: int = 8,
+                   names: Mapping[str, str] | None = None) -> Figure:
     """A waterfall from 0 to the cost: each material (the largest ``top_materials``, the rest as one
-    bar), then each process category, then the total."""
+    bar), then each process category, then the total. ``names``: material id -> the label to show
+    (e.g. :func:`short_material_label` of the library's name); ids otherwise."""
     mats = sorted(((k, float(v)) for k, v in materials_usd.items()), key=lambda kv: kv[1], reverse=True)
     shown = mats[:top_materials]
     rest = sum(v for _, v in mats[top_materials:])
@@ -230,7 +241,7 @@ def cost_waterfall(materials_usd: Mapping[str, float], process_usd: Mapping[str,
         ax.bar(i, v, bottom=bottom, color=colour)
         ax.text(i, bottom + v, _n(v), ha="center", va="bottom", fontsize=7)
         bottom += v
-        labels.append(k.replace("_", " "))
+        labels.append((names or {}).get(k) or k.replace("_", " "))
     ax.bar(len(steps), total, color="#37474f")
     ax.text(len(steps), total, _n(total), ha="center", va="bottom", fontsize=8, fontweight="bold")
     labels.append("total")

@@ -318,7 +318,8 @@ def plan_figures(plan: Any) -> dict[str, Any]:
         "cost_waterfall.png": charts.cost_waterfall(
             cost.materials_usd_per_cell, process,
             f"Cost per good cell, {fmt_usd(cost.cost_per_cell_usd)} ({plan.prices} prices"
-            f"{', with the fixture' if cost.include_fixture else ''}) — {label}"),
+            f"{', with the fixture' if cost.include_fixture else ''}) — {label}",
+            names={m.id: charts.short_material_label(m.name) for m in plan.materials.materials}),
         "cost_breakdown.png": charts.cost_breakdown(cost.breakdown_usd_per_cell, f"Cost per good cell — {label}"),
         "sensitivity_tornado.png": charts.tornado(plan.sensitivity, cost.cost_per_kWh_usd,
                                                   f"Sensitivity of USD/kWh ({plan.prices} prices)"),
