@@ -271,7 +271,7 @@ with tab_route:
                      "source": st.column_config.TextColumn("Source", width=80),
                  })
     st.caption(f"{len(view)} of {len(table)} parameter rows. Source tags: paper, derived (arithmetic on paper "
-               "values), estimate, sourced, assumed (not in the paper: confirm), user (edited here).")
+               "values), estimate, sourced, assumed (not in the paper, to be confirmed), user (edited here).")
 
 with tab_edit:
     problems = list(st.session_state.get("recipe_edit_problems", []))

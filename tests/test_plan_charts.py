@@ -94,7 +94,7 @@ def test_energy_chart_marks_the_design_and_the_paper():
                        "jellyroll_Wh_kg": [278.0] * 3, "jellyroll_Wh_L": [887.0] * 3})
     fig = charts.energy_vs_layers(df, "e", chosen_layers=2)
     legend = " ".join(texts(fig))
-    assert "this plan: 2 layers, 150 Wh/kg" in legend and "paper: jellyroll" in legend and "278" in legend
+    assert "this plan: 2 layers, 150 Wh/kg" in legend and "the paper (Liu2025): jellyroll" in legend and "278" in legend
     ax = fig.axes[1]
     assert ax.get_ylim()[1] > charts.PAPER_JELLYROLL_POINT["Wh_L"]  # the paper's point is inside the axes
     assert_plain(fig)

@@ -368,7 +368,7 @@ def design_fixture(fixture: FixtureDesign, *, pressure_MPa: float, electrode_len
 #: (paper: Liu2025 Fig. 4c, "only 20 MPa is required"); below it the cell is untested.
 PAPER_MIN_PRESSURE_MPA = 20.0
 #: Cells a module-level fixture holds between one pair of end plates (assumed: a module of 12 cells,
-#: not in the paper: confirm it with the pack design; ``--module-cells`` sets it).
+#: not in the paper, to be confirmed with the pack design; ``--module-cells`` sets it).
 MODULE_CELLS_PER_FIXTURE = 12
 #: The Wh/kg a module-level fixture must reach, as a share of its cells' own Wh/kg (estimate: a
 #: module carries housing, busbars and cooling besides the fixture, so the fixture can take at most

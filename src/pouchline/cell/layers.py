@@ -115,7 +115,7 @@ def jellyroll(recipe, materials: MaterialLibrary, *, source: str = "recipe") -> 
 
     The paper's cell (LCO 21.0 mg/cm2, 3.46 mAh/cm2 at 0.2 C, 41.5 um film at 1.64 g/cm3,
     N/P 1.3 on a 185 mAh/g first charge, 724 mAh/g alloy at 8.18 g/cm3, 3.44 V) gives
-    42.78 mg/cm2, 134 um, 278.2 Wh/kg and 887 Wh/L (paper: 278.4 and 919.5).
+    42.78 mg/cm2, 134 um, 278.2 Wh/kg and 887 Wh/L (Liu2025: 278.4 and 919.5).
     """
     cell = recipe.cell
     cat, film, an, cond = cell.cathode, cell.electrolyte_film, cell.anode, cell.conditions

@@ -35,7 +35,7 @@ def render_text(res, source: str = "") -> str:
         "Energy by accounting scope (reference rate, as built)",
     ]
     lv = res.levels
-    rows = [["jellyroll (paper: no foils)", f"{ly.areal_mass_mg_cm2:.2f} mg/cm2", f"{ly.thickness_um:.1f} um",
+    rows = [["jellyroll (no foils, as in the paper)", f"{ly.areal_mass_mg_cm2:.2f} mg/cm2", f"{ly.thickness_um:.1f} um",
              f"{lv['jellyroll']['specific_energy_Wh_kg']:.1f}", f"{lv['jellyroll']['energy_density_Wh_L']:.1f}"]]
     for key, name in (("stack", "stack (+ foils, prelith. Li)"), ("cell", "cell (+ tabs, pouch)"),
                       ("cell_in_fixture", "cell in fixture")):

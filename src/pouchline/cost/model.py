@@ -1071,14 +1071,14 @@ def _assumptions(recipe, materials, rates, prices, convention, include_fixture, 
                    "along each BOM path multiplies out to F_k", "derived: pouchline.cost"),
         Assumption("prices", f"material prices at the '{prices}' scenario of {materials.id} rev {materials.revision}; "
                    f"process rates at base ({rates.id} rev {rates.revision}, {rates.currency_year} USD)",
-                   "sourced: recipes/materials.yaml, recipes/cost-rates.yaml"),
+                   "derived: prices x quantities (recipes/materials.yaml, recipes/cost-rates.yaml)"),
         Assumption("process", "process cost per good cell = annual labour, energy, depreciation, building and "
                    "overhead / annual good cells, in the manner of Argonne's BatPaC",
                    "estimate: pouchline.cost"),
         Assumption("fixture", "the 30 MPa pressure fixture (end plates, bolts) is " +
                    ("included as part of every cell" if include_fixture else
                     "not included (module or pack hardware); its cost per cell is reported separately"),
-                   "paper: pouch clamped between two iron plates with screws at 30 MPa"),
+                   "paper: Liu2025 Methods, pouch clamped between two iron plates with screws at 30 MPa"),
     ]
     for a in mp.alloys:
         txt = (f"{a.alloy_id} is made in-house and priced from its feedstock "

@@ -52,7 +52,7 @@ def mass_breakdown(mass_breakdown_g: Mapping[str, float], title: str) -> Figure:
 #: alloy) of its one-layer lab cell at 0.2 C (paper: Liu2025 Results, Fig. 6 text: 278.4 Wh/kg,
 #: 919.5 Wh/L).
 PAPER_JELLYROLL_POINT = {"layers": 1, "Wh_kg": 278.4, "Wh_L": 919.5,
-                         "label": "paper: jellyroll of the lab cell, 0.2 C (Liu2025)"}
+                         "label": "the paper (Liu2025): jellyroll of the lab cell, 0.2 C"}
 
 
 def energy_vs_layers(df: pd.DataFrame, title: str, *, chosen_layers: int | None = None,

@@ -183,7 +183,7 @@ class SizingResult:
             f"{self.recipe_id}: {self.layers} layers, {self.capacity_Ah:.4g} Ah, {self.energy_Wh:.4g} Wh per cell.",
             f"Machines: {self.machine_class} class of recipes/equipment.yaml; {self.maturity} yields; calendar of the "
             "cost rates' plant.",
-            "1. On paper: machines = ceil(units started per hour / units per machine-hour at MTBF/(MTBF+MTTR)); units "
+            "1. On paper, machines = ceil(units started per hour / units per machine-hour at MTBF/(MTBF+MTTR)); units "
             "started = good cells/h x 1 / product of the yields on the station's own route (its branch and the assembly "
             "after the merge at stacking); mills take ceil(passes / stands) visits; input buffers ride out a mean repair "
             "of a feeding station plus one batch each side. The stations form a graph (feeds): the anode, SE film and "

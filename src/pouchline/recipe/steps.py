@@ -54,7 +54,7 @@ class StepBase(BaseModel):
 
 
 class AlloyPreparation(StepBase):
-    """Mix In, Sn, Bi particles at the nominal atomic ratio and alloy them (paper: 300 °C, 1 h, Ar)."""
+    """Mix In, Sn, Bi particles at the nominal atomic ratio and alloy them (Liu2025 Methods: 300 °C, 1 h, Ar)."""
 
     kind: Literal["alloy_preparation"] = "alloy_preparation"
     product: Slug = Field(description="material id of the alloy made (its composition is in the library)")
@@ -64,7 +64,7 @@ class AlloyPreparation(StepBase):
 
 
 class MeltCast(StepBase):
-    """Melt the alloy and spread it on the Cu foil (paper: tube furnace, 88 °C, in air)."""
+    """Melt the alloy and spread it on the Cu foil (Liu2025 Methods: tube furnace, 88 °C, in air)."""
 
     kind: Literal["melt_cast"] = "melt_cast"
     alloy: Slug
@@ -222,7 +222,7 @@ class HotRolling(StepBase):
 
 
 class Prelithiation(StepBase):
-    """Prelithiate the alloy by contact with Li foil under pressure (paper: 20 MPa, 120 min)."""
+    """Prelithiate the alloy by contact with Li foil under pressure (Liu2025 Methods: 20 MPa, 120 min)."""
 
     kind: Literal["prelithiation"] = "prelithiation"
     lithium_source: Slug
