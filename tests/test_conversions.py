@@ -97,6 +97,10 @@ def test_rolling_passes_by_hand():
     assert rolling_passes(100, 75, 0.25) == 1
     assert rolling_passes(100, 74.9, 0.25) == 2
     assert rolling_passes(50, 60, 0.25) == 0
+    # a reduction so small that 1 - r rounds to 1 (found by the corruption property): a count beyond any
+    # schedule for the step model to refuse, not a ZeroDivisionError; ln(0.085) / -1e-6 = 2,465,103 passes
+    assert rolling_passes(100, 8.5, 5e-273) == 10**12
+    assert rolling_passes(100, 8.5, 1e-6) == 2_465_103
     sched = rolling_schedule_um(100, 8.5, 0.25)
     assert len(sched) == 9 and sched[-1] == 8.5
     prev = 100.0

@@ -111,7 +111,11 @@ def rolling_passes(start_thickness_um: float, target_thickness_um: float, reduct
         raise ValueError("reduction per pass must be in (0, 1)")
     if target_thickness_um >= start_thickness_um:
         return 0
-    n = math.log(target_thickness_um / start_thickness_um) / math.log(1.0 - reduction_per_pass)
+    # log1p keeps a tiny reduction from rounding 1 - r to 1 (a division by zero; found by the corruption
+    # property test with r = 5e-273); a count beyond any schedule is returned as such for the caller to refuse
+    n = math.log(target_thickness_um / start_thickness_um) / math.log1p(-reduction_per_pass)
+    if not math.isfinite(n) or n > 1e12:
+        return 10**12
     return max(1, math.ceil(n - 1e-9))
 
 

@@ -128,8 +128,9 @@ class RollingSchedule(StepBase):
             if n > MAX_ROLLING_PASSES:
                 r = self.reduction_per_pass_frac.target
                 need = 1.0 - (target / start) ** (1.0 / MAX_ROLLING_PASSES)
+                count = "over a trillion" if n >= 10**12 else f"{n:,}"
                 raise ValueError(
-                    f"reduction_per_pass_frac: {r:g} per pass takes {n:,} passes from {start:g} to {target:g} um; "
+                    f"reduction_per_pass_frac: {r:g} per pass takes {count} passes from {start:g} to {target:g} um; "
                     f"a schedule may have at most {MAX_ROLLING_PASSES} passes (at least {need:.3g} per pass here)")
         draft_limit = max_draft_um(self.friction_coefficient, self.roll_diameter_mm.target)
         prev = start
