@@ -428,6 +428,20 @@ def request_key(req: dict[str, Any]) -> tuple:
     return tuple(sorted(req.items()))
 
 
+def page_cell_or_stop(recipe: Any, materials: Any, recipe_key: str) -> tuple[dict[str, Any], Any]:
+    """The cell of the Cell design page for a page that needs it (Cost, Sizing, Scale-up): the request
+    and the sized cell; a cell that cannot be built is shown as an error naming the fields, and the
+    page stops."""
+    req = cell_request()
+    try:
+        return req, sized_cell(recipe_key, recipe, materials, request_key(req))
+    except InputError as err:
+        st.error("**The cell chosen on the Cell design page cannot be built**; change it there.",
+                 icon=":material/block:")
+        show_problems(err)
+        st.stop()
+
+
 # ------------------------------------------------------------------------------------------
 # the line of the Line page, shared with the Cost page
 # ------------------------------------------------------------------------------------------

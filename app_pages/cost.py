@@ -8,7 +8,6 @@ import streamlit as st
 
 from app_pages._shared import (
     active_line,
-    cell_request,
     describe_request,
     display_frame,
     fixture_block,
@@ -16,11 +15,11 @@ from app_pages._shared import (
     library,
     line_key,
     not_available,
+    page_cell_or_stop,
     recipe_label,
     recipe_or_stop,
     request_key,
     show_problems,
-    sized_cell,
     sticky,
 )
 from pouchline.display import fmt_count, fmt_pct, fmt_quantity, fmt_usd, fmt_value
@@ -41,13 +40,7 @@ if cost_mod is None or excel is None or cell_mod is None:
     st.stop()
 
 recipe, materials, recipe_key = recipe_or_stop()
-req = cell_request()
-try:
-    cell = sized_cell(recipe_key, recipe, materials, request_key(req))
-except InputError as err:
-    st.error("**The cell chosen on the Cell design page cannot be built**; change it there.", icon=":material/block:")
-    show_problems(err)
-    st.stop()
+req, cell = page_cell_or_stop(recipe, materials, recipe_key)
 
 
 @st.cache_resource(show_spinner=False)

@@ -7,18 +7,17 @@ import pandas as pd
 import streamlit as st
 
 from app_pages._shared import (
-    cell_request,
     describe_request,
     library,
     line_choice,
     line_overrides,
     load_line_cached,
     not_available,
+    page_cell_or_stop,
     recipe_label,
     recipe_or_stop,
     request_key,
     show_problems,
-    sized_cell,
     sticky,
 )
 from pouchline.display import fmt_count, fmt_number, fmt_pct, fmt_usd, fmt_value
@@ -39,13 +38,7 @@ if su_mod is None or ru_mod is None or cost_mod is None:
     st.stop()
 
 recipe, materials, recipe_key = recipe_or_stop()
-req = cell_request()
-try:
-    cell = sized_cell(recipe_key, recipe, materials, request_key(req))
-except InputError as err:
-    st.error("**The cell chosen on the Cell design page cannot be built**; change it there.", icon=":material/block:")
-    show_problems(err)
-    st.stop()
+req, cell = page_cell_or_stop(recipe, materials, recipe_key)
 st.caption(f"{recipe_label(recipe)} · cell of the Cell design page: {describe_request(req)} "
            f"({cell.layers} layers, {fmt_number(cell.energy_Wh)} Wh)")
 

@@ -5,17 +5,17 @@ from __future__ import annotations
 import streamlit as st
 
 from app_pages._shared import (
-    cell_request,
     describe_request,
     library,
     not_available,
+    page_cell_or_stop,
     recipe_label,
     recipe_or_stop,
     request_key,
     show_problems,
-    sized_cell,
     sticky,
 )
+from pouchline.display import fmt_number
 from pouchline.errors import InputError
 
 st.title("Plant sizing")
@@ -29,15 +29,9 @@ if plant_mod is None:
     st.stop()
 
 recipe, materials, recipe_key = recipe_or_stop()
-req = cell_request()
-try:
-    cell = sized_cell(recipe_key, recipe, materials, request_key(req))
-except InputError as err:
-    st.error("**The cell chosen on the Cell design page cannot be built**; change it there.", icon=":material/block:")
-    show_problems(err)
-    st.stop()
+req, cell = page_cell_or_stop(recipe, materials, recipe_key)
 st.caption(f"{recipe_label(recipe)} · cell of the Cell design page: {describe_request(req)} "
-           f"({cell.layers} layers, {cell.energy_Wh:.4g} Wh)")
+           f"({cell.layers} layers, {fmt_number(cell.energy_Wh)} Wh)")
 
 try:  # the defaults of `pouchline size` and `cost`: the cost rates' plant
     from pouchline.cost import load_rates
