@@ -61,12 +61,16 @@ def test_fixture_block(main_job):
     assert "900 kN" in main_job.readme and "Cell with its fixture" in main_job.readme
     fx = main_job.summary["fixture"]
     assert fx["force_kN"] == pytest.approx(900.0)
-    assert fx["cells_per_fixture"] == 1 and fx["module_cells"] == 12
+    # the GWh line circulates fixtures of 10 cells (gwh-line.yaml carriers.fixtures), and plan takes that number
+    assert fx["cells_per_fixture"] == 10 and fx["module_cells"] == 12
+    assert any(w["source"] == "fixture" and "10 cells per fixture" in w["message"] for w in main_job.summary["warnings"])
     assert fx["go"] is False and fx["verdict"].startswith("no-go")
     assert fx["pressure_for_target_MPa"] < fx["paper_min_pressure_MPa"] == 20.0
-    # Wh/kg with the fixture: the cell's energy over the cell's and the fixture's mass
+    # Wh/kg with the fixture: the cell's energy over the cell's mass and its share of the fixture's
     s = main_job.summary
-    assert fx["with_fixture_Wh_kg"] == pytest.approx(s["energy_Wh"] / (s["mass_g"] + fx["mass_g"]) * 1000, rel=1e-9)
+    assert fx["mass_per_cell_g"] == pytest.approx(fx["mass_g"] / 10, rel=1e-12)
+    assert fx["with_fixture_Wh_kg"] == pytest.approx(
+        s["energy_Wh"] / (s["mass_g"] + fx["mass_per_cell_g"]) * 1000, rel=1e-9)
     assert fx["cost_per_cell_usd"] > s["cost_per_cell_usd"]  # the steel costs several times the cell
     assert "fixture:" in main_job.res.stdout and "no-go" in main_job.res.stdout
 

@@ -518,6 +518,17 @@ def cell_vs_line_warnings(cell: Any, line: Any) -> list[PlanWarning]:
     return out
 
 
+def line_fixture_pool(line: Any) -> tuple[str, int] | None:
+    """The line's pressure-fixture pool, ``(pool id, cells per fixture)``: the carrier pool that starts
+    at a clamping station; None when the line has none."""
+    stations = {st.name: st for st in getattr(line, "stations", ())}
+    for cid, pool in (getattr(line, "carriers", None) or {}).items():
+        st = stations.get(pool.from_station)
+        if st is not None and "clamp" in f"{st.name} {st.step}":
+            return cid, int(pool.units_per_carrier)
+    return None
+
+
 def fixture_pool_warnings(cell: Any, line: Any) -> list[PlanWarning]:
     """A line whose fixture pool (carriers from a clamping station) holds a different number of cells
     per fixture than the cell's fixture design: the fixture mass, cost per cell and plates the plan

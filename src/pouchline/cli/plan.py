@@ -41,7 +41,7 @@ def run(args: argparse.Namespace) -> int:
     from pouchline.errors import InputError
     from pouchline.export.plan_report import check_plan_target, prepare_plan_dir, write_plan
     from pouchline.export.traveler_model import check_cells, check_lot
-    from pouchline.plan import PlanWarning, make_plan
+    from pouchline.plan import PlanWarning, line_fixture_pool, make_plan
 
     # every input is checked before the simulation, so a bad one costs nothing and writes nothing
     if args.line and args.target_GWh:
@@ -53,15 +53,26 @@ def run(args: argparse.Namespace) -> int:
         args.overrides = [*args.overrides, f"cell.fixture.cells_per_fixture={args.cells_per_fixture}"]
     recipe, materials = load_recipe_from_args(args)
     line = None
+    fixture_note = None
     if args.line:
         from pouchline.line import load_line
 
         line = load_line(args.line)
         line.validate_steps(set(recipe.step_ids), source=args.line)
+        pool = line_fixture_pool(line)
+        if args.cells_per_fixture is None and pool is not None \
+                and pool[1] != recipe.cell.fixture.cells_per_fixture:
+            # plan the fixture the plant circulates, so the fixture block, the revision and its traveler
+            # describe the same fixture as the line and the fixture capex
+            args.overrides = [*args.overrides, f"cell.fixture.cells_per_fixture={pool[1]}"]
+            recipe, materials = load_recipe_from_args(args)
+            fixture_note = (f"{pool[1]} cells per fixture, as the line's fixture pool '{pool[0]}' (the recipe's "
+                            "fixture holds another number; --cells-per-fixture sets it)")
+            print(f"note: {fixture_note}", file=sys.stderr)
     _out, created = prepare_plan_dir(target)
     for folder in created:
         print(f"created folder {folder}", file=sys.stderr)
-    extra = []
+    extra = [PlanWarning("fixture", fixture_note, "note", (pool[0],))] if fixture_note else []
     if target.foreign:
         text = (f"{target.out} holds {len(target.foreign)} file(s) no pouchline plan wrote (e.g. {target.foreign[0]}); "
                 "they are kept beside the plan (--force)")
@@ -169,7 +180,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                         "--fixture`; without it the fixtures stay in the plant and are costed as capex")
     p.add_argument("--cells-per-fixture", dest="cells_per_fixture", type=positive_int, default=None, metavar="N",
                    help="cells stacked between one pair of end plates (sets cell.fixture.cells_per_fixture; default: "
-                        "the recipe's, 1)")
+                        "the line's fixture pool's units_per_carrier when it has one, else the recipe's, 1)")
     p.add_argument("--module-cells", dest="module_cells", type=positive_int, default=None, metavar="N",
                    help="cells of the module-level fixture in the fixture headline (default 12, assumed)")
     p.add_argument("--fixture-target-Wh-kg", dest="fixture_target_Wh_kg", type=positive_float, default=None,
